@@ -1,0 +1,5 @@
+"""Allows ``python -m demoorg``."""
+
+from demoorg.cli import main
+
+raise SystemExit(main())

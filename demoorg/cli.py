@@ -1,0 +1,280 @@
+"""The ``demoorg`` command line.
+
+Every user mistake ends in one line and exit code 2; an interrupted build exits 130 and leaves the
+previous org as it was. With no command, demoorg opens the desktop app (or, where Qt cannot start,
+builds and describes the default org).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from demoorg import __version__
+from demoorg.errors import ContentError, DemoOrgError, OrgError, UsageError
+
+DEFAULT_INDUSTRY = "medical"
+DEFAULT_SIZE = "standard"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"demoorg: {message} (see demoorg --help)\n")
+
+
+def _today() -> date:
+    # The wall clock is read here, at the edge, and passed down; generation never reads it.
+    return date.today()
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"invalid date {text!r} (expected YYYY-MM-DD)") from None
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="demoorg", description="Build, show and present realistic CRM demo orgs, offline.")
+    p.add_argument("--version", action="version", version=f"demoorg {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    s = sub.add_parser("seed", help="build a demo org file")
+    s.add_argument("--industry", default=DEFAULT_INDUSTRY, help="template name or folder (default: medical)")
+    s.add_argument("--release", help="release name (\"Summer '27\"), API version or date (default: current on the as-of date)")
+    s.add_argument("--preview", action="store_true", help="features arrive one release early (sandbox preview)")
+    s.add_argument("--prospect", default="Acme", help="the customer's company name")
+    s.add_argument("--domain", help="the customer's email domain (default: <name>.example.com)")
+    s.add_argument("--color", help="brand colour #RRGGBB")
+    s.add_argument("--locale", default="en_US", help="Faker locale: en_US, en_GB, de_DE, fr_FR, ja_JP, zh_CN…")
+    s.add_argument("--size", default=DEFAULT_SIZE, help="small, standard, enterprise or a record count")
+    s.add_argument("--seed", default="1", help="random seed (a whole number)")
+    s.add_argument("--as-of", dest="as_of", help="the org's 'today', YYYY-MM-DD (default: today)")
+    s.add_argument("--out", "-o", help="org file to write (default: <prospect>-<industry>.demoorg)")
+    s.add_argument("--force", action="store_true", help="replace an existing org file")
+    s.add_argument("--quiet", "-q", action="store_true", help="print only the org path")
+
+    i = sub.add_parser("info", help="describe an org: build parameters, counts, release and features")
+    i.add_argument("org", help="org file")
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+
+    v = sub.add_parser("validate", help="check every template and story (file:line errors)")
+    v.add_argument("paths", nargs="*", help="template folders (default: every shipped and user template)")
+
+    r = sub.add_parser("releases", help="the release calendar on a day")
+    r.add_argument("--on", dest="on", help="the day, YYYY-MM-DD (default: today)")
+
+    sub.add_parser("list", help="list the industry templates")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return _start_app()
+        return int(_COMMANDS[args.command](args) or 0)
+    except (UsageError, ContentError, OrgError) as exc:
+        print(f"demoorg: {exc}", file=sys.stderr)
+        return 2
+    except DemoOrgError as exc:
+        print(f"demoorg: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("demoorg: interrupted; nothing was changed", file=sys.stderr)
+        return 130
+
+
+def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
+    from demoorg.content.releases import release_on, resolve_release
+    from demoorg.content.template import load_template
+    from demoorg.seeders.plan import BuildParams, Prospect, parse_size
+    from demoorg.seeders.pools import check_locale
+
+    try:
+        seed = int(args.seed)
+    except ValueError:
+        raise UsageError(f"invalid seed {args.seed!r} (expected a whole number)") from None
+    size, size_name = parse_size(args.size)
+    locale = check_locale(args.locale)
+    as_of = _parse_date(args.as_of) if args.as_of else None
+    if args.release:
+        release, on_date = resolve_release(args.release)
+        if on_date is not None:
+            release = release_on(on_date, preview=args.preview)
+            as_of = as_of or on_date
+    else:
+        release = None
+    as_of = as_of or _today()
+    release = release or release_on(as_of)
+    if args.color and not (len(args.color) == 7 and args.color.startswith("#")):
+        raise UsageError(f"invalid colour {args.color!r} (expected #RRGGBB)")
+    prospect_name = args.prospect.strip()
+    if not prospect_name:
+        raise UsageError("empty prospect name (expected the customer's company name)")
+    tpl = load_template(args.industry)
+    params = BuildParams(
+        industry=tpl.industry, seed=seed, size=size, size_name=size_name, locale=locale,
+        as_of=as_of, release=release, preview=args.preview,
+        prospect=Prospect(prospect_name, args.domain, args.color),
+    )
+    out = Path(args.out) if args.out else Path(f"{_file_slug(prospect_name)}-{tpl.industry}.demoorg")
+    return tpl, params, out
+
+
+def _file_slug(name: str) -> str:
+    keep = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+    return "-".join(filter(None, keep.split("-"))) or "org"
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from demoorg.seeders.build import build_org
+
+    tpl, params, out = _seed_params(args)
+    show = not args.quiet and sys.stderr.isatty()
+
+    def progress(p: Any) -> None:
+        if show:
+            print(f"\r  {p.label:<28} {p.done:>9,} / {p.total:,}   total {p.rows_written:,}", end="", file=sys.stderr)
+
+    result = build_org(tpl, params, out, force=args.force, progress=progress)
+    if show:
+        print("\r" + " " * 72 + "\r", end="", file=sys.stderr)
+    if args.quiet:
+        print(result.path)
+    else:
+        print(f"Built {result.path}: {result.rows:,} records in {result.seconds:.2f} s "
+              f"({tpl.label}, {params.release.name}, {params.locale}, seed {params.seed}).")
+    return 0
+
+
+def describe_org(path: str) -> list[str]:
+    from demoorg.org.orgfile import open_org
+
+    with open_org(path) as org:
+        b, pr, meta = org.build, org.meta["prospect"], org.meta
+        counts = org.counts()
+        lines = [
+            f"Org        {path}",
+            f"Prospect   {pr['name']} ({pr['domain']}, colour {pr['color']})",
+            f"Template   {b['template_label']} ({b['industry']})",
+            f"Release    {b['release']} (API {b['api_version']}){' with preview features' if b['preview'] else ''}",
+            f"Built as of {b['as_of']} · locale {b['locale']} · size {b['size_name']} · seed {b['seed']}",
+            f"Records    {sum(counts.values()):,}",
+        ]
+        width = max((len(o["plural"]) for o in org.objects()), default=10)
+        for o in org.objects():
+            lines.append(f"  {o['plural']:<{width}}  {counts[o['name']]:>9,}   {o['name']}")
+        if meta["features"]:
+            lines.append("Features")
+            for f in meta["features"]:
+                lines.append(f"  {f['stage']:<13} {f['label']}")
+        if meta["heroes"]:
+            lines.append("Hero records")
+            for key, h in meta["heroes"].items():
+                lines.append(f"  {key:<22} {h['object']:<20} {h['id']}  {h['label']}")
+    return lines
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from demoorg.org.orgfile import open_org
+
+    if args.json:
+        with open_org(args.org) as org:
+            data = {k: org.meta[k] for k in ("build", "prospect", "features", "heroes")}
+            data["counts"] = org.counts()
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print("\n".join(describe_org(args.org)))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from demoorg.content.paths import list_templates
+    from demoorg.content.template import load_template
+
+    folders = [Path(p) for p in args.paths] if args.paths else list_templates()
+    if not folders:
+        raise UsageError("no templates found (expected industries/<name>/template.yaml)")
+    failures = 0
+    for folder in folders:
+        try:
+            tpl = load_template(folder)
+        except ContentError as exc:
+            failures += 1
+            print(str(exc), file=sys.stderr)
+            continue
+        except UsageError as exc:
+            failures += 1
+            print(f"{folder}: {exc}", file=sys.stderr)
+            continue
+        print(f"ok  {folder}  ({tpl.label}: {len(tpl.objects)} objects, {len(tpl.heroes)} heroes, "
+              f"{len(tpl.features)} features, {len(tpl.dashboards)} dashboards)")
+    if failures:
+        print(f"{failures} of {len(folders)} templates have errors", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    from demoorg.content.releases import describe_day
+
+    day = _parse_date(args.on) if args.on else _today()
+    print("\n".join(describe_day(day)))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from demoorg.content.paths import list_templates
+    from demoorg.content.template import load_template
+
+    for folder in list_templates():
+        try:
+            tpl = load_template(folder)
+            print(f"{tpl.industry:<16} {tpl.label}  ({folder})")
+        except ContentError as exc:
+            print(f"{folder.name:<16} invalid: {exc}")
+    return 0
+
+
+def default_org_path() -> Path:
+    from demoorg.content.paths import user_home
+
+    return user_home() / "orgs" / f"acme-{DEFAULT_INDUSTRY}.demoorg"
+
+
+def ensure_default_org() -> Path:
+    """Builds the default org (medical, standard size) on first run; returns its path."""
+    from demoorg.seeders.build import is_org_file
+
+    path = default_org_path()
+    if not is_org_file(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        args = make_parser().parse_args(["seed", "--out", str(path), "--force", "--quiet"])
+        print(f"First run: building the default demo org at {path} …", file=sys.stderr)
+        cmd_seed(args)
+    return path
+
+
+def _start_app() -> int:
+    try:
+        from demoorg.ui.app import run_app
+    except ImportError:
+        path = ensure_default_org()
+        print("\n".join(describe_org(str(path))))
+        return 0
+    return run_app()
+
+
+_COMMANDS = {
+    "seed": cmd_seed,
+    "info": cmd_info,
+    "validate": cmd_validate,
+    "releases": cmd_releases,
+    "list": cmd_list,
+}

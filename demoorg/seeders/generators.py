@@ -1,0 +1,144 @@
+"""Named generators for values with rules of their own: emails, VINs, card numbers, NPIs.
+
+Content calls them by name (``generator: email``) with field paths as inputs; the names and their
+arguments are declared in :data:`demoorg.content.template.GENERATORS`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from demoorg.content import model as m
+
+if TYPE_CHECKING:
+    from demoorg.seeders.generate import Batch, OrgGenerator
+
+_PATH_ARGS = ("first", "last", "domain", "name", "year")
+_SLUG = re.compile(r"[^a-z0-9]+")
+_WORD_SPLIT = re.compile(r"[\s,.&+/'()-]+")
+_COMPANY_WORDS = {
+    "inc", "llc", "ltd", "plc", "gmbh", "ag", "kg", "sa", "sarl", "sas", "co", "corp", "corporation",
+    "group", "and", "und", "et", "the", "holdings", "cie", "ohg", "mbh", "kgaa", "e.v.",
+}
+
+# VIN: transliteration values, position weights and manufacturer codes (WMI) of real makers.
+_VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+               **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
+               **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_VIN_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
+_VIN_YEARS = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 2010 = A … 2030 = Y, then digits from 2031
+_WMI = ("1FT", "1GC", "3AK", "1FU", "1XK", "2NP", "4V4", "1HT", "5PV", "WDB", "YV2", "1FD", "1GD", "JHH")
+
+
+def vin_check_digit(vin17: str) -> str:
+    """The ninth character of a VIN (ISO 3779 / 49 CFR 565) for the other sixteen."""
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin17, _VIN_WEIGHTS, strict=True))
+    r = total % 11
+    return "X" if r == 10 else str(r)
+
+
+def vin_is_valid(vin: str) -> bool:
+    return (len(vin) == 17 and all(c in _VIN_CHARS for c in vin)
+            and vin[8] == vin_check_digit(vin))
+
+
+def luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def luhn_is_valid(number: str) -> bool:
+    return number.isdigit() and luhn_digit(number[:-1]) == number[-1]
+
+
+def slug(text: str) -> str:
+    return _SLUG.sub("", text.lower())
+
+
+def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> list[Any]:
+    args = dict(src.args)
+    n = batch.size
+    rng = gen.rng(batch.obj.name, f.name)
+    cols = {k: batch.read(v) for k, v in args.items() if k in _PATH_ARGS and isinstance(v, str)}
+    name = src.name
+    if name in ("email", "username"):
+        asc = gen.pools.ascii_name
+        firsts = cols.get("first", [""] * n)
+        lasts = cols.get("last", [""] * n)
+        domains = cols.get("domain") or [gen.prospect_domain] * n
+        out = []
+        seen = gen.seen_emails
+        for first, last, domain in zip(firsts, lasts, domains, strict=True):
+            local = ".".join(x for x in (asc(first), asc(last)) if x) or "info"
+            dom = domain or gen.prospect_domain
+            email = f"{local}@{dom}"
+            k = 2
+            while email in seen:  # a second John Smith at the same company gets john.smith2@
+                email = f"{local}{k}@{dom}"
+                k += 1
+            seen.add(email)
+            out.append(email)
+        return out
+    if name == "domain":
+        out = []
+        for value in cols.get("name", [""] * n):
+            words = [w for w in _WORD_SPLIT.split(str(value or "").lower()) if w and w not in _COMPANY_WORDS]
+            base = gen.pools.ascii_name("".join(words)) or "company"
+            out.append(f"{base[:24]}.example.com")
+        return out
+    if name == "website":
+        return [None if d is None else f"https://www.{d}" for d in cols.get("domain", [None] * n)]
+    if name == "person_name":
+        firsts, lasts = cols.get("first", [""] * n), cols.get("last", [""] * n)
+        if gen.params.locale.split("_")[0] in ("zh", "ja", "ko"):
+            return [f"{b}{a}" for a, b in zip(firsts, lasts, strict=True)]
+        return [f"{a} {b}".strip() for a, b in zip(firsts, lasts, strict=True)]
+    if name == "initials":
+        firsts, lasts = cols.get("first", [""] * n), cols.get("last", [""] * n)
+        return [(gen.pools.ascii_name(a)[:1] + gen.pools.ascii_name(b)[:1]).upper()
+                for a, b in zip(firsts, lasts, strict=True)]
+    if name == "vin":
+        years = cols.get("year", [2020] * n)
+        out = []
+        for year in years:
+            y = int(year or 2020)
+            year_char = _VIN_YEARS[(y - 2010) % len(_VIN_YEARS)]
+            body = rng.choice(_WMI) + "".join(rng.choice(_VIN_CHARS) for _ in range(5))
+            tail = "".join(rng.choice(_VIN_CHARS) for _ in range(1)) + "".join(
+                rng.choice("0123456789") for _ in range(6))
+            partial = body + "0" + year_char + tail
+            out.append(partial[:8] + vin_check_digit(partial) + partial[9:])
+        return out
+    if name in ("luhn", "npi", "digits"):
+        length = int(args.get("length", 10 if name == "npi" else 16))
+        prefix = str(args.get("prefix", "" if name != "npi" else "1"))
+        body_len = length - len(prefix) - (1 if name != "digits" else 0)
+        out = []
+        for _ in range(n):
+            body = prefix + "".join(str(rng.randrange(10)) for _ in range(body_len))
+            if name == "digits":
+                out.append(body)
+            elif name == "npi":
+                # NPI check digits use the Luhn formula over the prefix 80840 + the first 9 digits.
+                out.append(body + luhn_digit("80840" + body))
+            else:
+                out.append(body + luhn_digit(body))
+        return out
+    if name == "mrn":
+        return [f"MRN-{rng.randrange(10_000_000, 99_999_999)}" for _ in range(n)]
+    if name == "msisdn":
+        pool = gen.pools.faker_pool("msisdn", 5000, "msisdn")
+        return rng.choices(pool, k=n)
+    if name == "license_plate":
+        pool = gen.pools.faker_pool("license_plate", 5000, "license_plate", unique=True)
+        return rng.choices(pool, k=n)
+    raise AssertionError(name)

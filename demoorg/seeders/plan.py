@@ -1,0 +1,235 @@
+"""The build plan: what to generate, in which order, how many, and what to keep in memory.
+
+The plan is pure: it reads a template and the build parameters and does no I/O, so it can be
+tested and inspected (``demoorg seed --dry-run``) without writing anything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+from demoorg.content import model as m
+from demoorg.content.releases import Release, feature_stage, parse_release
+from demoorg.content.validate import field_order, object_order, resolve_path, source_refs
+from demoorg.errors import UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class Prospect:
+    """The customer the demo is for: shown in the org's header and used by hero records."""
+
+    name: str = "Acme"
+    domain: str | None = None
+    color: str | None = None
+    logo: str | None = None  # file name inside the org's assets, or None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildParams:
+    industry: str
+    seed: int
+    size: int
+    size_name: str
+    locale: str
+    as_of: date
+    release: Release
+    preview: bool = False
+    prospect: Prospect = field(default_factory=Prospect)
+
+
+def parse_size(text: str | int) -> tuple[int, str]:
+    """``small``/``standard``/``enterprise`` or a record count → (count, name)."""
+    if isinstance(text, int):
+        value, name = text, str(text)
+    elif text in m.SIZES:
+        return m.SIZES[text], text
+    else:
+        try:
+            value, name = int(str(text).replace(",", "").replace("_", "")), str(text)
+        except ValueError:
+            raise UsageError(
+                f"unknown size {text!r} (expected small, standard, enterprise or a record count)"
+            ) from None
+    if not 50 <= value <= 20_000_000:
+        raise UsageError(f"size {value} is out of range (expected 50 to 20,000,000 records)")
+    return value, name
+
+
+@dataclass(slots=True)
+class ObjectPlan:
+    obj: m.ObjectDef
+    order: list[m.FieldDef]
+    root_count: int | None
+    heroes: list[m.Hero]
+    keep: set[str] = field(default_factory=set)
+    keep_ids: bool = False
+    expected: float = 0.0
+    deferred: list[m.FieldDef] = field(default_factory=list)
+    post: list[m.FieldDef] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Plan:
+    template: m.TemplateDef
+    params: BuildParams
+    objects: list[ObjectPlan]
+    scale: float
+
+    def expected_total(self) -> int:
+        return round(sum(p.expected for p in self.objects))
+
+    def features(self) -> list[dict[str, str]]:
+        """Each feature's stage at the org's release (preview moves one release ahead)."""
+        out = []
+        rel = self.params.release
+        for f in self.template.features:
+            stage = feature_stage(
+                rel,
+                parse_release(f.pilot) if f.pilot else None,
+                parse_release(f.beta) if f.beta else None,
+                parse_release(f.ga) if f.ga else None,
+                preview=self.params.preview,
+            )
+            out.append({"key": f.key, "label": f.label, "stage": stage, "pilot": f.pilot or "",
+                        "beta": f.beta or "", "ga": f.ga or "", "description": f.description})
+        return out
+
+
+def _fraction(tpl: m.TemplateDef, obj: m.ObjectDef, where: m.Where) -> float:
+    """The share of ``obj``'s records expected to match ``where`` (for sizing only)."""
+    share = 1.0
+    for fld, op, value in where.clauses:
+        weights: dict[object, float] = {}
+        if fld == "RecordType" and obj.record_types:
+            weights = {r[0]: r[2] for r in obj.record_types}
+        elif obj.has_field(fld) and isinstance(obj.field(fld).source, m.Weighted):
+            src = obj.field(fld).source
+            weights = dict(zip(src.values, src.weights, strict=True))
+        if not weights or op not in ("eq", "in", "ne", "not_in"):
+            share *= 0.5
+            continue
+        total = sum(weights.values()) or 1.0
+        chosen = {value} if op in ("eq", "ne") else set(value)
+        part = sum(w for k, w in weights.items() if k in chosen) / total
+        share *= part if op in ("eq", "in") else 1 - part
+    return share
+
+
+def _expected(tpl: m.TemplateDef, order: list[m.ObjectDef], scale: float) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for obj in order:
+        if obj.count:
+            counts[obj.name] = _root_count(obj.count, scale)
+        else:
+            total = 0.0
+            for p in obj.parents:
+                total += counts.get(p.object, 0.0) * _fraction(tpl, tpl.object(p.object), p.where) * p.per_parent.expected()
+            counts[obj.name] = total
+    return counts
+
+
+def _root_count(count: m.CountSpec, scale: float) -> int:
+    if count.scaling == "fixed":
+        return count.value
+    if count.scaling == "sqrt":
+        return max(1, round(count.value * math.sqrt(scale))) if count.value else 0
+    return max(1, round(count.value * scale)) if count.value else 0
+
+
+def make_plan(tpl: m.TemplateDef, params: BuildParams) -> Plan:
+    """Orders the objects, scales root counts to the requested size, and marks what to keep."""
+    order = object_order(tpl)
+    lo, hi = 1e-6, 1e6
+    for _ in range(80):  # bisection: the total grows monotonically with the scale
+        mid = math.sqrt(lo * hi)
+        if sum(_expected(tpl, order, mid).values()) < params.size:
+            lo = mid
+        else:
+            hi = mid
+    scale = hi
+    expected = _expected(tpl, order, scale)
+    plans = []
+    for obj in order:
+        heroes = [h for h in tpl.heroes if h.object == obj.name]
+        root = max(_root_count(obj.count, scale), len(heroes)) if obj.count else None
+        op = ObjectPlan(obj, field_order(obj), root, heroes, expected=expected[obj.name] + (len(heroes) if not obj.count else 0))
+        for f in obj.fields:
+            src = f.source
+            if isinstance(src, m.Pick) and (src.deferred or obj.name in src.to):
+                op.deferred.append(f)
+            elif isinstance(src, m.Rollup):
+                op.post.append(f)
+        plans.append(op)
+    by_name = {p.obj.name: p for p in plans}
+    _mark_post_exprs(by_name)
+    _mark_keeps(tpl, by_name)
+    return Plan(tpl, params, plans, scale)
+
+
+def _mark_post_exprs(by_name: dict[str, ObjectPlan]) -> None:
+    """Expressions over rollups can only be computed after the rollups, in the database."""
+    for op in by_name.values():
+        post = {f.name for f in op.post}
+        changed = True
+        while changed:
+            changed = False
+            for f in op.obj.fields:
+                if f.name in post:
+                    continue
+                refs = source_refs(f.source)
+                if any(r.split(".")[0] in post for r in refs):
+                    if not isinstance(f.source, m.Expr) or any("." in r for r in f.source.refs):
+                        raise UsageError(
+                            f"{op.obj.name}.{f.name} reads a rollup; only an 'expr' over the "
+                            "object's own fields can (expected expr)"
+                        )
+                    op.post.append(f)
+                    post.add(f.name)
+                    changed = True
+
+
+def _mark_keeps(tpl: m.TemplateDef, by_name: dict[str, ObjectPlan]) -> None:
+    """Marks the columns other objects read, so only those stay in memory after writing."""
+
+    def walk(obj: m.ObjectDef, path: str, own_in_store: bool) -> None:
+        head, _, rest = path.partition(".")
+        if head == "ParentObject":
+            return
+        if own_in_store:
+            by_name[obj.name].keep.add("RecordTypeId" if head == "RecordType" else head)
+        if not rest:
+            return
+        fdef = resolve_path(tpl, obj, head)
+        nxt = rest.split(".")[0]
+        for target in fdef.reference_to:
+            t = tpl.object(target)
+            if t.has_field(nxt) or nxt == "RecordType":
+                walk(t, rest, own_in_store=True)
+
+    for op in by_name.values():
+        obj = op.obj
+        for f in obj.fields:
+            for ref in source_refs(f.source):
+                walk(obj, ref, own_in_store=False)
+            for s in _leaves(f.source):
+                if isinstance(s, m.Pick):
+                    for t in s.to:
+                        by_name[t].keep_ids = True
+                        for fld in s.where.fields():
+                            walk(tpl.object(t), fld, own_in_store=True)
+            if f.type == "lookup":
+                for t in f.reference_to:
+                    if t in by_name:
+                        by_name[t].keep_ids = True
+        for p in obj.parents:
+            by_name[p.object].keep_ids = True
+            for fld in p.where.fields():
+                walk(tpl.object(p.object), fld, own_in_store=True)
+
+
+def _leaves(src: object) -> list[object]:
+    if isinstance(src, m.Cases):
+        return [s for _, c in src.cases for s in _leaves(c)]
+    return [src]
