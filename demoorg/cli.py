@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -39,31 +40,48 @@ def _parse_date(text: str) -> date:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="demoorg", description="Build, show and present realistic CRM demo orgs, offline.")
+    p = _Parser(
+        prog="demoorg", description="Build, show and present realistic CRM demo orgs, offline."
+    )
     p.add_argument("--version", action="version", version=f"demoorg {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = sub.add_parser("seed", help="build a demo org file")
-    s.add_argument("--industry", default=DEFAULT_INDUSTRY, help="template name or folder (default: medical)")
-    s.add_argument("--release", help="release name (\"Summer '27\"), API version or date (default: current on the as-of date)")
-    s.add_argument("--preview", action="store_true", help="features arrive one release early (sandbox preview)")
+    s.add_argument(
+        "--industry", default=DEFAULT_INDUSTRY, help="template name or folder (default: medical)"
+    )
+    s.add_argument(
+        "--release",
+        help='release name ("Summer \'27"), API version or date (default: current on the as-of date)',
+    )
+    s.add_argument(
+        "--preview", action="store_true", help="features arrive one release early (sandbox preview)"
+    )
     s.add_argument("--prospect", default="Acme", help="the customer's company name")
     s.add_argument("--domain", help="the customer's email domain (default: <name>.example.com)")
     s.add_argument("--color", help="brand colour #RRGGBB")
-    s.add_argument("--locale", default="en_US", help="Faker locale: en_US, en_GB, de_DE, fr_FR, ja_JP, zh_CN…")
-    s.add_argument("--size", default=DEFAULT_SIZE, help="small, standard, enterprise or a record count")
+    s.add_argument(
+        "--locale", default="en_US", help="Faker locale: en_US, en_GB, de_DE, fr_FR, ja_JP, zh_CN…"
+    )
+    s.add_argument(
+        "--size", default=DEFAULT_SIZE, help="small, standard, enterprise or a record count"
+    )
     s.add_argument("--seed", default="1", help="random seed (a whole number)")
     s.add_argument("--as-of", dest="as_of", help="the org's 'today', YYYY-MM-DD (default: today)")
     s.add_argument("--out", "-o", help="org file to write (default: <prospect>-<industry>.demoorg)")
     s.add_argument("--force", action="store_true", help="replace an existing org file")
     s.add_argument("--quiet", "-q", action="store_true", help="print only the org path")
 
-    i = sub.add_parser("info", help="describe an org: build parameters, counts, release and features")
+    i = sub.add_parser(
+        "info", help="describe an org: build parameters, counts, release and features"
+    )
     i.add_argument("org", help="org file")
     i.add_argument("--json", action="store_true", help="machine-readable output")
 
     v = sub.add_parser("validate", help="check every template and story (file:line errors)")
-    v.add_argument("paths", nargs="*", help="template folders (default: every shipped and user template)")
+    v.add_argument(
+        "paths", nargs="*", help="template folders (default: every shipped and user template)"
+    )
 
     r = sub.add_parser("releases", help="the release calendar on a day")
     r.add_argument("--on", dest="on", help="the day, YYYY-MM-DD (default: today)")
@@ -88,6 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("demoorg: interrupted; nothing was changed", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: say so in one line; DEMOORG_DEBUG=1 shows the traceback
+        if os.environ.get("DEMOORG_DEBUG"):
+            raise
+        print(
+            f"demoorg: internal error: {type(exc).__name__}: {exc} "
+            "(set DEMOORG_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
@@ -119,11 +146,19 @@ def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
         raise UsageError("empty prospect name (expected the customer's company name)")
     tpl = load_template(args.industry)
     params = BuildParams(
-        industry=tpl.industry, seed=seed, size=size, size_name=size_name, locale=locale,
-        as_of=as_of, release=release, preview=args.preview,
+        industry=tpl.industry,
+        seed=seed,
+        size=size,
+        size_name=size_name,
+        locale=locale,
+        as_of=as_of,
+        release=release,
+        preview=args.preview,
         prospect=Prospect(prospect_name, args.domain, args.color),
     )
-    out = Path(args.out) if args.out else Path(f"{_file_slug(prospect_name)}-{tpl.industry}.demoorg")
+    out = (
+        Path(args.out) if args.out else Path(f"{_file_slug(prospect_name)}-{tpl.industry}.demoorg")
+    )
     return tpl, params, out
 
 
@@ -140,7 +175,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     def progress(p: Any) -> None:
         if show:
-            print(f"\r  {p.label:<28} {p.done:>9,} / {p.total:,}   total {p.rows_written:,}", end="", file=sys.stderr)
+            print(
+                f"\r  {p.label:<28} {p.done:>9,} / {p.total:,}   total {p.rows_written:,}",
+                end="",
+                file=sys.stderr,
+            )
 
     result = build_org(tpl, params, out, force=args.force, progress=progress)
     if show:
@@ -148,8 +187,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
     if args.quiet:
         print(result.path)
     else:
-        print(f"Built {result.path}: {result.rows:,} records in {result.seconds:.2f} s "
-              f"({tpl.label}, {params.release.name}, {params.locale}, seed {params.seed}).")
+        print(
+            f"Built {result.path}: {result.rows:,} records in {result.seconds:.2f} s "
+            f"({tpl.label}, {params.release.name}, {params.locale}, seed {params.seed})."
+        )
     return 0
 
 
@@ -213,8 +254,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             failures += 1
             print(f"{folder}: {exc}", file=sys.stderr)
             continue
-        print(f"ok  {folder}  ({tpl.label}: {len(tpl.objects)} objects, {len(tpl.heroes)} heroes, "
-              f"{len(tpl.features)} features, {len(tpl.dashboards)} dashboards)")
+        print(
+            f"ok  {folder}  ({tpl.label}: {len(tpl.objects)} objects, {len(tpl.heroes)} heroes, "
+            f"{len(tpl.features)} features, {len(tpl.dashboards)} dashboards)"
+        )
     if failures:
         print(f"{failures} of {len(folders)} templates have errors", file=sys.stderr)
         return 1

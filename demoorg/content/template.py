@@ -42,12 +42,31 @@ GENERATORS: dict[str, tuple[str, ...]] = {
 
 #: Salesforce's own key prefixes, so record Ids look like the real thing.
 KEY_PREFIXES = {
-    "Account": "001", "Contact": "003", "Opportunity": "006", "Lead": "00Q", "Case": "500",
-    "Task": "00T", "Event": "00U", "Campaign": "701", "CampaignMember": "00v", "User": "005",
-    "UserRole": "00E", "Product2": "01t", "Pricebook2": "01s", "PricebookEntry": "01u",
-    "OpportunityLineItem": "00k", "Contract": "800", "Order": "801", "OrderItem": "802",
-    "Asset": "02i", "RecordType": "012", "Quote": "0Q0", "QuoteLineItem": "0QL",
-    "OpportunityContactRole": "00K", "ServiceAppointment": "08p", "WorkOrder": "0WO",
+    "Account": "001",
+    "Contact": "003",
+    "Opportunity": "006",
+    "Lead": "00Q",
+    "Case": "500",
+    "Task": "00T",
+    "Event": "00U",
+    "Campaign": "701",
+    "CampaignMember": "00v",
+    "User": "005",
+    "UserRole": "00E",
+    "Product2": "01t",
+    "Pricebook2": "01s",
+    "PricebookEntry": "01u",
+    "OpportunityLineItem": "00k",
+    "Contract": "800",
+    "Order": "801",
+    "OrderItem": "802",
+    "Asset": "02i",
+    "RecordType": "012",
+    "Quote": "0Q0",
+    "QuoteLineItem": "0QL",
+    "OpportunityContactRole": "00K",
+    "ServiceAppointment": "08p",
+    "WorkOrder": "0WO",
 }
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -61,13 +80,39 @@ _OPS = {"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "blank"}
 
 #: Keys of a field mapping that choose where its values come from.
 _SOURCE_KEYS = (
-    "values", "faker", "between", "template", "from", "sequence", "const", "copy", "to",
-    "table", "generator", "expr", "rollup", "cases",
+    "values",
+    "faker",
+    "between",
+    "template",
+    "from",
+    "sequence",
+    "const",
+    "copy",
+    "to",
+    "table",
+    "generator",
+    "expr",
+    "rollup",
+    "cases",
 )
 #: Keys that refine a source.
 _SOURCE_MODIFIERS = (
-    "pool", "unique", "dist", "median", "round", "decimals", "map", "default", "start", "where",
-    "defer", "column", "pick", "args", "max", "when",
+    "pool",
+    "unique",
+    "dist",
+    "median",
+    "round",
+    "decimals",
+    "map",
+    "default",
+    "start",
+    "where",
+    "defer",
+    "column",
+    "pick",
+    "args",
+    "max",
+    "when",
 )
 
 
@@ -92,7 +137,9 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _load_merged(folder: Path, roots: Iterable[Path] | None, seen: tuple[str, ...]) -> tuple[LineDict, Path]:
+def _load_merged(
+    folder: Path, roots: Iterable[Path] | None, seen: tuple[str, ...]
+) -> tuple[LineDict, Path]:
     path = folder / "template.yaml"
     display = _display(path)
     if not path.is_file():
@@ -112,7 +159,9 @@ def _load_merged(folder: Path, roots: Iterable[Path] | None, seen: tuple[str, ..
         return data, folder
     if not isinstance(base_name, str):
         raise ContentError(
-            f"'extends' is {describe(base_name)} (expected a template name)", display, data.key_lines["extends"]
+            f"'extends' is {describe(base_name)} (expected a template name)",
+            display,
+            data.key_lines["extends"],
         )
     if base_name in seen or base_name == folder.name:
         raise ContentError(
@@ -142,7 +191,11 @@ def _merge(base: LineDict, over: LineDict) -> LineDict:
             merged = _copy_linedict(base[key])
             for name, spec in value.items():
                 merged.key_lines[name] = value.key_lines[name]
-                if key == "objects" and isinstance(spec, dict) and isinstance(merged.get(name), dict):
+                if (
+                    key == "objects"
+                    and isinstance(spec, dict)
+                    and isinstance(merged.get(name), dict)
+                ):
                     merged[name] = _merge_object(merged[name], spec)
                 else:
                     merged[name] = spec
@@ -264,12 +317,17 @@ def _items(sec: Section, key: str) -> list[tuple[str, Section]]:
     out = []
     for name, value in data.items():
         line = data.key_lines.get(name) if isinstance(data, LineDict) else None
-        if not isinstance(name, str) or not _IDENT.match(name) and key not in ("heroes", "features", "dashboards", "apps"):
+        if not isinstance(name, str) or (
+            not _IDENT.match(name) and key not in ("heroes", "features", "dashboards", "apps")
+        ):
             raise ContentError(
                 f"{key} name {name!r} is not a valid API name (expected letters, digits and _)",
-                sec.path, line,
+                sec.path,
+                line,
             )
-        out.append((name, Section(value, getattr(data, "path", sec.path), f"{key[:-1]} {name!r}", line)))
+        out.append(
+            (name, Section(value, getattr(data, "path", sec.path), f"{key[:-1]} {name!r}", line))
+        )
     return out
 
 
@@ -280,7 +338,9 @@ def _str_list(sec: Section, key: str, default: Any = ()) -> tuple[str, ...]:
     for i, item in enumerate(value):
         if not isinstance(item, str):
             line = value.item_lines[i] if isinstance(value, LineList) else sec.line_of(key)
-            raise ContentError(f"item {i + 1} of {key!r} is {describe(item)} (expected text)", sec.path, line)
+            raise ContentError(
+                f"item {i + 1} of {key!r} is {describe(item)} (expected text)", sec.path, line
+            )
     return tuple(value)
 
 
@@ -293,7 +353,9 @@ def _parse_table(name: str, sec: Section, top: Section) -> m.Table:
     rows_raw = sec.take("rows", list)
     sec.finish()
     if not columns:
-        raise sec.error(f"table {name!r} has no columns (expected a list of column names)", "columns")
+        raise sec.error(
+            f"table {name!r} has no columns (expected a list of column names)", "columns"
+        )
     rows, weights = [], []
     has_weight = "weight" in columns
     for i, row in enumerate(rows_raw):
@@ -302,12 +364,17 @@ def _parse_table(name: str, sec: Section, top: Section) -> m.Table:
             raise ContentError(
                 f"row {i + 1} of table {name!r} has {len(row) if isinstance(row, list) else describe(row)}"
                 f" values (expected a list of {len(columns)}: {', '.join(columns)})",
-                sec.path, line,
+                sec.path,
+                line,
             )
         if has_weight:
             w = row[columns.index("weight")]
             if not isinstance(w, int | float) or isinstance(w, bool) or w < 0:
-                raise ContentError(f"weight in row {i + 1} of table {name!r} is {w!r} (expected a number ≥ 0)", sec.path, line)
+                raise ContentError(
+                    f"weight in row {i + 1} of table {name!r} is {w!r} (expected a number ≥ 0)",
+                    sec.path,
+                    line,
+                )
             weights.append(float(w))
         else:
             weights.append(1.0)
@@ -322,28 +389,51 @@ def _parse_object(name: str, sec: Section, top: Section) -> m.ObjectDef:
     plural = sec.take("plural", str, label + "s" if not label.endswith("s") else label)
     prefix = sec.take("key_prefix", str, KEY_PREFIXES.get(name) or _custom_prefix(name))
     if len(prefix) != 3 or not prefix.isalnum():
-        raise sec.error(f"key_prefix {prefix!r} is not 3 letters or digits (expected e.g. 'a0B')", "key_prefix")
+        raise sec.error(
+            f"key_prefix {prefix!r} is not 3 letters or digits (expected e.g. 'a0B')", "key_prefix"
+        )
     record_types = _parse_record_types(sec)
     count = _parse_count(sec)
     parents = _parse_parents(sec)
     if count and parents:
-        raise sec.error(f"object {name!r} has both 'count' and 'parent' (expected one: a root count or children per parent)", "parent")
+        raise sec.error(
+            f"object {name!r} has both 'count' and 'parent' (expected one: a root count or children per parent)",
+            "parent",
+        )
     fields_sec = sec.section("fields", f"fields of {name!r}")
     assert fields_sec is not None
-    fields: list[m.FieldDef] = [m.FieldDef("Id", "Record ID", "id", None, store=True, line=sec.line)]
+    fields: list[m.FieldDef] = [
+        m.FieldDef("Id", "Record ID", "id", None, store=True, line=sec.line)
+    ]
     if record_types:
-        fields.append(m.FieldDef(
-            "RecordTypeId", "Record Type", "lookup",
-            m.Weighted(tuple(r[0] for r in record_types), tuple(r[2] for r in record_types)),
-            picklist=tuple(r[0] for r in record_types), reference_to=("RecordType",), line=sec.line_of("record_types"),
-        ))
+        fields.append(
+            m.FieldDef(
+                "RecordTypeId",
+                "Record Type",
+                "lookup",
+                m.Weighted(tuple(r[0] for r in record_types), tuple(r[2] for r in record_types)),
+                picklist=tuple(r[0] for r in record_types),
+                reference_to=("RecordType",),
+                line=sec.line_of("record_types"),
+            )
+        )
     for fname in list(fields_sec.data):
-        fsec = Section(fields_sec.data[fname], fields_sec.path, f"field {name}.{fname}", fields_sec.line_of(fname))
+        fsec = Section(
+            fields_sec.data[fname],
+            fields_sec.path,
+            f"field {name}.{fname}",
+            fields_sec.line_of(fname),
+        )
         fields_sec.take(fname, dict)
         if not isinstance(fname, str) or not _IDENT.match(fname):
-            raise fields_sec.error(f"field name {fname!r} is not a valid API name (expected letters, digits and _)", fname)
+            raise fields_sec.error(
+                f"field name {fname!r} is not a valid API name (expected letters, digits and _)",
+                fname,
+            )
         if fname in ("Id", "RecordTypeId"):
-            raise fields_sec.error(f"field {fname!r} is made by demoorg (expected it left out)", fname)
+            raise fields_sec.error(
+                f"field {fname!r} is made by demoorg (expected it left out)", fname
+            )
         fields.append(_parse_field(name, fname, fsec))
     name_field = sec.take("name_field", str, "Name")
     list_columns = _str_list(sec, "list_columns", ())
@@ -352,9 +442,20 @@ def _parse_object(name: str, sec: Section, top: Section) -> m.ObjectDef:
     description = sec.take("description", str, "")
     sec.finish()
     return m.ObjectDef(
-        name=name, label=label, plural=plural, key_prefix=prefix, name_field=name_field,
-        fields=tuple(fields), record_types=record_types, count=count, parents=parents,
-        list_columns=list_columns, layout=layout, icon=icon, description=description, line=sec.line,
+        name=name,
+        label=label,
+        plural=plural,
+        key_prefix=prefix,
+        name_field=name_field,
+        fields=tuple(fields),
+        record_types=record_types,
+        count=count,
+        parents=parents,
+        list_columns=list_columns,
+        layout=layout,
+        icon=icon,
+        description=description,
+        line=sec.line,
     )
 
 
@@ -375,7 +476,11 @@ def _parse_record_types(sec: Section) -> tuple[tuple[str, str, float], ...]:
     for dev, spec in data.items():
         line = data.key_lines.get(dev)
         if not isinstance(dev, str) or not _IDENT.match(dev):
-            raise ContentError(f"record type {dev!r} is not a developer name (expected letters, digits and _)", sec.path, line)
+            raise ContentError(
+                f"record type {dev!r} is not a developer name (expected letters, digits and _)",
+                sec.path,
+                line,
+            )
         if isinstance(spec, int | float) and not isinstance(spec, bool):
             label, weight = _split_camel(dev), float(spec)
         else:
@@ -384,10 +489,14 @@ def _parse_record_types(sec: Section) -> tuple[tuple[str, str, float], ...]:
             weight = float(rs.take("weight", float))
             rs.finish()
         if weight < 0:
-            raise ContentError(f"record type {dev!r} has weight {weight} (expected ≥ 0)", sec.path, line)
+            raise ContentError(
+                f"record type {dev!r} has weight {weight} (expected ≥ 0)", sec.path, line
+            )
         out.append((dev, label, weight))
     if not any(w > 0 for _, _, w in out):
-        raise sec.error("record_types have no positive weight (expected at least one)", "record_types")
+        raise sec.error(
+            "record_types have no positive weight (expected at least one)", "record_types"
+        )
     return tuple(out)
 
 
@@ -403,7 +512,9 @@ def _parse_count(sec: Section) -> m.CountSpec | None:
         scaling = cs.take("scaling", str, "linear")
         cs.finish()
         if scaling not in ("linear", "sqrt", "fixed"):
-            raise cs.error(f"scaling {scaling!r} is unknown (expected linear, sqrt or fixed)", "scaling")
+            raise cs.error(
+                f"scaling {scaling!r} is unknown (expected linear, sqrt or fixed)", "scaling"
+            )
     if n < 0 or n > 50_000_000:
         raise sec.error(f"count {n} is out of range (expected 0 to 50,000,000)", "count")
     return m.CountSpec(n, scaling)
@@ -431,7 +542,9 @@ def _parse_per_parent(ps: Section) -> m.PerParent:
     value = ps.take("per_parent", (int, float, dict))
     if isinstance(value, int | float):
         if value < 0 or value > 10_000:
-            raise ps.error(f"per_parent {value} is out of range (expected 0 to 10,000)", "per_parent")
+            raise ps.error(
+                f"per_parent {value} is out of range (expected 0 to 10,000)", "per_parent"
+            )
         if isinstance(value, int):  # a whole number means exactly that many
             return m.PerParent(weights=((value, 1.0),))
         return m.PerParent(mean=float(value))
@@ -444,13 +557,24 @@ def _parse_per_parent(ps: Section) -> m.PerParent:
     weights: list[tuple[int, float]] = []
     if weights_raw is not None:
         for k, w in weights_raw.items():
-            if not isinstance(k, int) or isinstance(k, bool) or k < 0 or not isinstance(w, int | float) or w < 0:
-                raise s.error(f"per_parent weight {k!r}: {w!r} is wrong (expected a count ≥ 0 and a weight ≥ 0)", "weights")
+            if (
+                not isinstance(k, int)
+                or isinstance(k, bool)
+                or k < 0
+                or not isinstance(w, int | float)
+                or w < 0
+            ):
+                raise s.error(
+                    f"per_parent weight {k!r}: {w!r} is wrong (expected a count ≥ 0 and a weight ≥ 0)",
+                    "weights",
+                )
             weights.append((k, float(w)))
     if mean is None and high is None and not weights:
         raise s.error("per_parent needs a mean, a max or weights (expected e.g. {mean: 3})")
     if (mean is not None and mean < 0) or low < 0 or (high is not None and high < low):
-        raise s.error(f"per_parent bounds are wrong: mean {mean}, min {low}, max {high} (expected 0 ≤ min ≤ max)")
+        raise s.error(
+            f"per_parent bounds are wrong: mean {mean}, min {low}, max {high} (expected 0 ≤ min ≤ max)"
+        )
     if mean is not None and mean > 10_000:
         raise s.error(f"per_parent mean {mean} is too large (expected at most 10,000)", "mean")
     return m.PerParent(mean=mean, low=low, high=high, weights=tuple(weights))
@@ -470,13 +594,18 @@ def parse_where_mapping(data: Any, path: str) -> m.Where:
     for fld in list(ws.data):
         value = ws.take(fld, (str, int, float, bool, list, dict, type(None)))
         if not isinstance(fld, str) or not _PATH.match(fld):
-            raise ws.error(f"condition field {fld!r} is not a field name (expected e.g. StageName)", fld)
+            raise ws.error(
+                f"condition field {fld!r} is not a field name (expected e.g. StageName)", fld
+            )
         if isinstance(value, list):
             clauses.append((fld, "in", tuple(value)))
         elif isinstance(value, dict):
             for op, v in value.items():
                 if op not in _OPS:
-                    raise ws.error(f"operator {op!r} is unknown{suggest(op, _OPS)} (expected one of: {', '.join(sorted(_OPS))})", fld)
+                    raise ws.error(
+                        f"operator {op!r} is unknown{suggest(op, _OPS)} (expected one of: {', '.join(sorted(_OPS))})",
+                        fld,
+                    )
                 if op in ("in", "not_in"):
                     if not isinstance(v, list):
                         raise ws.error(f"operator {op!r} takes a list (got {describe(v)})", fld)
@@ -493,7 +622,10 @@ def parse_offset(text: Any, sec: Section, key: str) -> m.Offset:
     if isinstance(text, int | float) and not isinstance(text, bool):
         return m.Offset(None, float(text))
     if not isinstance(text, str):
-        raise sec.error(f"{key!r} has {describe(text)} (expected a time like -2y, 30d, today or CreatedDate+1d)", key)
+        raise sec.error(
+            f"{key!r} has {describe(text)} (expected a time like -2y, 30d, today or CreatedDate+1d)",
+            key,
+        )
     t = text.strip()
     if t == "today":
         return m.Offset(None, 0.0)
@@ -506,7 +638,10 @@ def parse_offset(text: Any, sec: Section, key: str) -> m.Offset:
         if mr.group(2):
             days = float(mr.group(3)) * _UNIT_DAYS[mr.group(4)] * (-1 if mr.group(2) == "-" else 1)
         return m.Offset(mr.group(1), days)
-    raise sec.error(f"{key!r} value {text!r} is not a time (expected -2y, 30d, 12h, today or CreatedDate+1d)", key)
+    raise sec.error(
+        f"{key!r} value {text!r} is not a time (expected -2y, 30d, 12h, today or CreatedDate+1d)",
+        key,
+    )
 
 
 def _parse_field(obj: str, name: str, sec: Section) -> m.FieldDef:
@@ -514,8 +649,17 @@ def _parse_field(obj: str, name: str, sec: Section) -> m.FieldDef:
     if ftype is None:
         ftype = _infer_type(sec)
     if ftype not in m.FIELD_TYPES:
-        raise sec.error(f"type {ftype!r} is unknown{suggest(ftype, m.FIELD_TYPES)} (expected one of: {', '.join(m.FIELD_TYPES)})", "type")
-    label = sec.take("label", str, _split_camel(name.removesuffix("Id") if ftype == "lookup" and name.endswith("Id") else name))
+        raise sec.error(
+            f"type {ftype!r} is unknown{suggest(ftype, m.FIELD_TYPES)} (expected one of: {', '.join(m.FIELD_TYPES)})",
+            "type",
+        )
+    label = sec.take(
+        "label",
+        str,
+        _split_camel(
+            name.removesuffix("Id") if ftype == "lookup" and name.endswith("Id") else name
+        ),
+    )
     help_text = sec.take("help", str, None)
     store = sec.take("store", bool, True)
     required = sec.take("required", bool, False)
@@ -523,11 +667,14 @@ def _parse_field(obj: str, name: str, sec: Section) -> m.FieldDef:
     if not 0 <= null_rate <= 1:
         raise sec.error(f"null_rate {null_rate} is out of range (expected 0 to 1)", "null_rate")
     extra_picklist = _str_list(sec, "picklist", ())
+    only_when = parse_where_mapping(sec.take("when", dict), sec.path) if sec.has("when") else None
     source = parse_source(sec, ftype, f"{obj}.{name}")
+    if only_when is not None:
+        # `when` on a field: the value exists only where the condition holds (business-only fields
+        # stay empty on person accounts).
+        source = m.Cases(((only_when, source), (None, m.Const(None))))
     decimals = None
-    if isinstance(source, m.NumberRange):
-        decimals = source.decimals
-    elif isinstance(source, m.Expr):
+    if isinstance(source, (m.NumberRange, m.Expr)):
         decimals = source.decimals
     if ftype == "currency" and decimals is None:
         decimals = 2
@@ -536,19 +683,36 @@ def _parse_field(obj: str, name: str, sec: Section) -> m.FieldDef:
         if isinstance(source, m.Pick):
             reference_to = source.to
         else:
-            reference_to = tuple(_str_list(sec, "reference_to", ())) if sec.has("reference_to") else ()
+            reference_to = (
+                tuple(_str_list(sec, "reference_to", ())) if sec.has("reference_to") else ()
+            )
     elif sec.has("reference_to"):
-        raise sec.error("reference_to is only for lookup fields (expected type: lookup)", "reference_to")
+        raise sec.error(
+            "reference_to is only for lookup fields (expected type: lookup)", "reference_to"
+        )
     sec.finish()
     picklist = tuple(dict.fromkeys([*_picklist_values(source), *extra_picklist]))
     if ftype == "picklist" and not picklist:
-        raise sec.error(f"picklist {obj}.{name} has no values (expected 'values', 'map' or 'picklist')")
+        raise sec.error(
+            f"picklist {obj}.{name} has no values (expected 'values', 'map' or 'picklist')"
+        )
     if ftype == "picklist" and not all(isinstance(v, str) for v in picklist):
-        raise sec.error(f"picklist {obj}.{name} has values that are not text (expected text values)")
+        raise sec.error(
+            f"picklist {obj}.{name} has values that are not text (expected text values)"
+        )
     return m.FieldDef(
-        name=name, label=label, type=ftype, source=source, picklist=picklist,
-        reference_to=reference_to, null_rate=null_rate, store=store, required=required,
-        decimals=decimals, help=help_text, line=sec.line,
+        name=name,
+        label=label,
+        type=ftype,
+        source=source,
+        picklist=picklist,
+        reference_to=reference_to,
+        null_rate=null_rate,
+        store=store,
+        required=required,
+        decimals=decimals,
+        help=help_text,
+        line=sec.line,
     )
 
 
@@ -564,9 +728,11 @@ def _picklist_values(source: Any) -> list[Any]:
     if isinstance(source, m.Weighted):
         return list(source.values)
     if isinstance(source, m.Mapping):
-        return [v for _, v in source.table] + ([source.default] if source.default is not None else [])
+        return [v for _, v in source.table] + (
+            [source.default] if source.default is not None else []
+        )
     if isinstance(source, m.Const):
-        return [source.value]
+        return [source.value] if source.value is not None else []
     if isinstance(source, m.Cases):
         out: list[Any] = []
         for _, s in source.cases:
@@ -579,11 +745,17 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
     """Reads the keys that say where a field's values come from (one source per field or case)."""
     present = [k for k in _SOURCE_KEYS if sec.has(k)]
     if len(present) > 1 and not (set(present) == {"from"} or present == ["from"]):
-        raise sec.error(f"{where} has more than one value source: {', '.join(present)} (expected one)", present[1])
+        raise sec.error(
+            f"{where} has more than one value source: {', '.join(present)} (expected one)",
+            present[1],
+        )
     if not present:
         stray = [k for k in _SOURCE_MODIFIERS if sec.has(k)]
         if stray:
-            raise sec.error(f"{where} has {stray[0]!r} but no value source (expected one of: {', '.join(_SOURCE_KEYS)})", stray[0])
+            raise sec.error(
+                f"{where} has {stray[0]!r} but no value source (expected one of: {', '.join(_SOURCE_KEYS)})",
+                stray[0],
+            )
         return None
     kind = present[0]
     if kind == "values":
@@ -595,7 +767,11 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
             weights = []
             for k, w in data.items():
                 if not isinstance(w, int | float) or isinstance(w, bool) or w < 0:
-                    raise ContentError(f"weight of {k!r} is {w!r} (expected a number ≥ 0)", sec.path, data.key_lines.get(k))
+                    raise ContentError(
+                        f"weight of {k!r} is {w!r} (expected a number ≥ 0)",
+                        sec.path,
+                        data.key_lines.get(k),
+                    )
                 weights.append(float(w))
             weights = tuple(weights)
         if not values or sum(weights) <= 0:
@@ -604,7 +780,9 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
     if kind == "faker":
         method = sec.take("faker", str)
         if not _IDENT.match(method):
-            raise sec.error(f"faker method {method!r} is not a name (expected e.g. company)", "faker")
+            raise sec.error(
+                f"faker method {method!r} is not a name (expected e.g. company)", "faker"
+            )
         pool = sec.take("pool", int, None)
         if pool is not None and not 1 <= pool <= 1_000_000:
             raise sec.error(f"pool {pool} is out of range (expected 1 to 1,000,000)", "pool")
@@ -615,19 +793,30 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
             raise sec.error(f"between has {len(rng)} values (expected two: [low, high])", "between")
         if ftype in m.DATE_TYPES:
             start, end = parse_offset(rng[0], sec, "between"), parse_offset(rng[1], sec, "between")
-            clamp = parse_offset(sec.take("max", (str, int, float)), sec, "max") if sec.has("max") else None
+            clamp = (
+                parse_offset(sec.take("max", (str, int, float)), sec, "max")
+                if sec.has("max")
+                else None
+            )
             return m.DateRange(start, end, clamp)
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in rng):
             raise sec.error(f"between of {where} is {rng!r} (expected two numbers)", "between")
         low, high = float(rng[0]), float(rng[1])
         if low > high:
-            raise sec.error(f"between of {where} runs from {low:g} down to {high:g} (expected low ≤ high)", "between")
+            raise sec.error(
+                f"between of {where} runs from {low:g} down to {high:g} (expected low ≤ high)",
+                "between",
+            )
         dist = sec.take("dist", str, "uniform")
         if dist not in ("uniform", "normal", "lognormal"):
-            raise sec.error(f"dist {dist!r} is unknown (expected uniform, normal or lognormal)", "dist")
+            raise sec.error(
+                f"dist {dist!r} is unknown (expected uniform, normal or lognormal)", "dist"
+            )
         median = sec.take("median", float, None)
         if median is not None and not low <= median <= high:
-            raise sec.error(f"median {median:g} lies outside [{low:g}, {high:g}] (expected inside)", "median")
+            raise sec.error(
+                f"median {median:g} lies outside [{low:g}, {high:g}] (expected inside)", "median"
+            )
         if dist == "lognormal" and low <= 0:
             raise sec.error("a lognormal range must start above 0 (expected low > 0)", "between")
         decimals = sec.take("decimals", int, 2 if ftype == "currency" else 0)
@@ -638,7 +827,10 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
         refs = tuple(r for r in _PLACEHOLDER.findall(text) if r != "prospect")
         for r in refs:
             if not _PATH.match(r):
-                raise sec.error(f"placeholder {{{r}}} is not a field (expected {{Field}}, {{Lookup.Field}} or {{prospect}})", "template")
+                raise sec.error(
+                    f"placeholder {{{r}}} is not a field (expected {{Field}}, {{Lookup.Field}} or {{prospect}})",
+                    "template",
+                )
         return m.Template(text, refs)
     if kind == "from":
         src = sec.take("from", str)
@@ -650,14 +842,19 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
         try:
             fmt.format(n=1)
         except (KeyError, IndexError, ValueError):
-            raise sec.error(f"sequence {fmt!r} is not a format (expected text with {{n}}, e.g. 'CS-{{n:06}}')", "sequence") from None
+            raise sec.error(
+                f"sequence {fmt!r} is not a format (expected text with {{n}}, e.g. 'CS-{{n:06}}')",
+                "sequence",
+            ) from None
         return m.Sequence(fmt, sec.take("start", int, 1))
     if kind == "const":
         return m.Const(sec.take("const", (str, int, float, bool, type(None))))
     if kind == "copy":
         path = sec.take("copy", str)
         if not _PATH.match(path):
-            raise sec.error(f"copy {path!r} is not a field path (expected e.g. AccountId.OwnerId)", "copy")
+            raise sec.error(
+                f"copy {path!r} is not a field path (expected e.g. AccountId.OwnerId)", "copy"
+            )
         return m.Copy(path)
     if kind == "to":
         if ftype != "lookup":
@@ -672,18 +869,27 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
     if kind == "generator":
         name = sec.take("generator", str)
         if name not in GENERATORS:
-            raise sec.error(f"generator {name!r} is unknown{suggest(name, GENERATORS)} (expected one of: {', '.join(sorted(GENERATORS))})", "generator")
+            raise sec.error(
+                f"generator {name!r} is unknown{suggest(name, GENERATORS)} (expected one of: {', '.join(sorted(GENERATORS))})",
+                "generator",
+            )
         args = sec.take("args", dict, {})
         for a in args:
             if a not in GENERATORS[name]:
-                raise ContentError(f"generator {name!r} takes no argument {a!r} (expected: {', '.join(GENERATORS[name]) or 'none'})", sec.path, args.key_lines.get(a))
+                raise ContentError(
+                    f"generator {name!r} takes no argument {a!r} (expected: {', '.join(GENERATORS[name]) or 'none'})",
+                    sec.path,
+                    args.key_lines.get(a),
+                )
         return m.Generator(name, tuple(args.items()))
     if kind == "expr":
         text = sec.take("expr", str)
         tree, refs = parse_expr(text, sec)
         return m.Expr(text, tree, refs, sec.take("decimals", int, 2))
     if kind == "rollup":
-        rs = Section(sec.take("rollup", dict), sec.path, f"rollup of {where}", sec.line_of("rollup"))
+        rs = Section(
+            sec.take("rollup", dict), sec.path, f"rollup of {where}", sec.line_of("rollup")
+        )
         child = rs.take("child", str)
         via = rs.take("via", str)
         op = rs.take("op", str, "count")
@@ -710,7 +916,9 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
             cs.finish()
             cases.append((cond, src))
         if not cases:
-            raise sec.error(f"{where} has an empty 'cases' list (expected at least one case)", "cases")
+            raise sec.error(
+                f"{where} has an empty 'cases' list (expected at least one case)", "cases"
+            )
         return m.Cases(tuple(cases))
     raise AssertionError(kind)
 
@@ -723,11 +931,17 @@ def parse_expr(text: str, sec: Section) -> tuple[Any, tuple[str, ...]]:
     try:
         node = ast.parse(text, mode="eval").body
     except SyntaxError:
-        raise sec.error(f"expr {text!r} is not arithmetic (expected e.g. 'Amount * Probability / 100')", "expr") from None
+        raise sec.error(
+            f"expr {text!r} is not arithmetic (expected e.g. 'Amount * Probability / 100')", "expr"
+        ) from None
     refs: list[str] = []
 
     def walk(n: ast.AST) -> Any:
-        if isinstance(n, ast.Constant) and isinstance(n.value, int | float) and not isinstance(n.value, bool):
+        if (
+            isinstance(n, ast.Constant)
+            and isinstance(n.value, int | float)
+            and not isinstance(n.value, bool)
+        ):
             return ("num", float(n.value))
         if isinstance(n, ast.Name | ast.Attribute):
             path = ast.unparse(n)
@@ -739,7 +953,10 @@ def parse_expr(text: str, sec: Section) -> tuple[Any, tuple[str, ...]]:
             return (_EXPR_OPS[type(n.op)], walk(n.left), walk(n.right))
         if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
             return ("-", ("num", 0.0), walk(n.operand))
-        raise sec.error(f"expr {text!r} has {ast.unparse(n)!r} (expected numbers, fields, + - * / and brackets)", "expr")
+        raise sec.error(
+            f"expr {text!r} has {ast.unparse(n)!r} (expected numbers, fields, + - * / and brackets)",
+            "expr",
+        )
 
     tree = walk(node)
     return tree, tuple(dict.fromkeys(refs))
@@ -755,7 +972,9 @@ def _parse_layout(sec: Section) -> m.Layout | None:
     raw_sections = ls.take("sections", list, [])
     for i, item in enumerate(raw_sections):
         ss = Section(item, ls.path, f"layout section {i + 1}", raw_sections.item_lines[i])
-        sections.append(m.Section(ss.take("label", str), _str_list(ss, "fields"), ss.take("columns", int, 2)))
+        sections.append(
+            m.Section(ss.take("label", str), _str_list(ss, "fields"), ss.take("columns", int, 2))
+        )
         ss.finish()
     related = []
     raw_related = ls.take("related", list, [])
@@ -763,12 +982,18 @@ def _parse_layout(sec: Section) -> m.Layout | None:
         line = raw_related.item_lines[i]
         if isinstance(item, str):
             if "." not in item:
-                raise ContentError(f"related list {item!r} (expected Object.LookupField, e.g. Contact.AccountId)", ls.path, line)
+                raise ContentError(
+                    f"related list {item!r} (expected Object.LookupField, e.g. Contact.AccountId)",
+                    ls.path,
+                    line,
+                )
             o, f = item.split(".", 1)
             related.append((o, f, ()))
         else:
             rs = Section(item, ls.path, f"related list {i + 1}", line)
-            related.append((rs.take("object", str), rs.take("via", str), _str_list(rs, "columns", ())))
+            related.append(
+                (rs.take("object", str), rs.take("via", str), _str_list(rs, "columns", ()))
+            )
             rs.finish()
     ls.finish()
     return m.Layout(highlights, tuple(sections), tuple(related), path)
@@ -784,8 +1009,14 @@ def _parse_hero(key: str, sec: Section, top: Section) -> m.Hero:
     sec.finish()
     for f, v in links.items():
         if not isinstance(v, str):
-            raise ContentError(f"link {f!r} of hero {key!r} is {describe(v)} (expected a hero key)", sec.path, links.key_lines.get(f))
-    return m.Hero(key, obj, rt, parent, tuple(values.items()), tuple(links.items()), label, sec.line)
+            raise ContentError(
+                f"link {f!r} of hero {key!r} is {describe(v)} (expected a hero key)",
+                sec.path,
+                links.key_lines.get(f),
+            )
+    return m.Hero(
+        key, obj, rt, parent, tuple(values.items()), tuple(links.items()), label, sec.line
+    )
 
 
 def _parse_feature(key: str, sec: Section, top: Section) -> m.Feature:
@@ -806,15 +1037,23 @@ def _parse_feature(key: str, sec: Section, top: Section) -> m.Feature:
         raise sec.error(f"feature {key!r} has no release (expected pilot, beta or ga)")
     order = [parse_release(v) for v in (stages["pilot"], stages["beta"], stages["ga"]) if v]
     if order != sorted(order):
-        raise sec.error(f"feature {key!r} stages are out of order (expected pilot before beta before ga)")
-    return m.Feature(key, label, description, stages["pilot"], stages["beta"], stages["ga"], objects)
+        raise sec.error(
+            f"feature {key!r} stages are out of order (expected pilot before beta before ga)"
+        )
+    return m.Feature(
+        key, label, description, stages["pilot"], stages["beta"], stages["ga"], objects
+    )
 
 
 def _parse_app(key: str, sec: Section, top: Section) -> m.App:
-    app = m.App(key, sec.take("label", str), _str_list(sec, "tabs"), sec.take("description", str, ""))
+    app = m.App(
+        key, sec.take("label", str), _str_list(sec, "tabs"), sec.take("description", str, "")
+    )
     sec.finish()
     if not app.tabs:
-        raise sec.error(f"app {key!r} has no tabs (expected a list of objects or dashboard:<key>)", "tabs")
+        raise sec.error(
+            f"app {key!r} has no tabs (expected a list of objects or dashboard:<key>)", "tabs"
+        )
     return app
 
 
@@ -830,27 +1069,49 @@ def _parse_dashboard(key: str, sec: Section, top: Section) -> m.Dashboard:
         ts = Section(item, sec.path, f"tile {i + 1} of dashboard {key!r}", raw.item_lines[i])
         kind = ts.take("type", str)
         if kind not in _TILE_KINDS:
-            raise ts.error(f"tile type {kind!r} is unknown{suggest(kind, _TILE_KINDS)} (expected one of: {', '.join(_TILE_KINDS)})", "type")
+            raise ts.error(
+                f"tile type {kind!r} is unknown{suggest(kind, _TILE_KINDS)} (expected one of: {', '.join(_TILE_KINDS)})",
+                "type",
+            )
         aggregate = ts.take("aggregate", str, "count")
         if aggregate not in ("count", "sum", "avg", "min", "max"):
-            raise ts.error(f"aggregate {aggregate!r} is unknown (expected count, sum, avg, min or max)", "aggregate")
+            raise ts.error(
+                f"aggregate {aggregate!r} is unknown (expected count, sum, avg, min or max)",
+                "aggregate",
+            )
         fld = ts.take("field", str, None)
         if aggregate != "count" and fld is None:
-            raise ts.error(f"aggregate {aggregate} needs a 'field' (expected the field to {aggregate})", "aggregate")
+            raise ts.error(
+                f"aggregate {aggregate} needs a 'field' (expected the field to {aggregate})",
+                "aggregate",
+            )
         group_by = ts.take("group_by", str, None)
         if kind != "metric" and group_by is None:
             raise ts.error(f"a {kind} chart needs 'group_by' (expected a field)", "type")
         fmt = ts.take("format", str, "number")
         if fmt not in ("number", "currency", "percent"):
-            raise ts.error(f"format {fmt!r} is unknown (expected number, currency or percent)", "format")
+            raise ts.error(
+                f"format {fmt!r} is unknown (expected number, currency or percent)", "format"
+            )
         bucket = ts.take("bucket", str, None)
         if bucket not in (None, "month", "quarter", "year"):
-            raise ts.error(f"bucket {bucket!r} is unknown (expected month, quarter or year)", "bucket")
-        tiles.append(m.Tile(
-            key=ts.take("key", str, f"tile{i + 1}"), label=ts.take("label", str), kind=kind,
-            object=ts.take("object", str), aggregate=aggregate, field=fld, group_by=group_by,
-            where=_parse_where(ts, "where"), format=fmt, bucket=bucket,
-        ))
+            raise ts.error(
+                f"bucket {bucket!r} is unknown (expected month, quarter or year)", "bucket"
+            )
+        tiles.append(
+            m.Tile(
+                key=ts.take("key", str, f"tile{i + 1}"),
+                label=ts.take("label", str),
+                kind=kind,
+                object=ts.take("object", str),
+                aggregate=aggregate,
+                field=fld,
+                group_by=group_by,
+                where=_parse_where(ts, "where"),
+                format=fmt,
+                bucket=bucket,
+            )
+        )
         ts.finish()
     sec.finish()
     return m.Dashboard(key, label, tuple(tiles), description)

@@ -115,7 +115,11 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 # Rebuild the implicit resolvers without YAML 1.1 booleans and timestamps.
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -253,9 +257,7 @@ class Section:
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             return value
-        ok = isinstance(value, kinds) and not (
-            isinstance(value, bool) and bool not in kinds
-        )
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
             expected = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
             raise self.error(
@@ -266,7 +268,7 @@ class Section:
     def section(self, key: str, what: str, default: Any = _MISSING) -> Section | None:
         """Returns the mapping under ``key`` as a Section (or None when absent and optional)."""
         value = self.take(key, dict, default)
-        if value is None or value is default and default is not _MISSING:
+        if value is None or (value is default and default is not _MISSING):
             return None
         return Section(value, self.path, what, self.line_of(key))
 

@@ -74,7 +74,9 @@ def _check_sqlite_file(path: Path) -> None:
     except OSError as exc:
         raise OrgError(f"{path} cannot be read: {exc.strerror}") from None
     if head != b"SQLite format 3\x00":
-        raise OrgError(f"{path} is not an org file (expected an SQLite org built by `demoorg seed`)")
+        raise OrgError(
+            f"{path} is not an org file (expected an SQLite org built by `demoorg seed`)"
+        )
 
 
 def open_org(location: str | Path, readonly: bool = True) -> Org:
@@ -92,7 +94,9 @@ def open_org(location: str | Path, readonly: bool = True) -> Org:
         mode = "ro" if readonly else "rw"
 
         def connect() -> sqlite3.Connection:
-            return sqlite3.connect(f"file:{path.resolve()}?mode={mode}", uri=True, check_same_thread=False)
+            return sqlite3.connect(
+                f"file:{path.resolve()}?mode={mode}", uri=True, check_same_thread=False
+            )
 
         engine = create_engine("sqlite://", creator=connect)
     try:

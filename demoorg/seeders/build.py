@@ -26,7 +26,14 @@ from demoorg.content import model as m
 from demoorg.errors import OrgError, UsageError
 from demoorg.seeders.generate import OrgGenerator, Progress
 from demoorg.seeders.plan import BuildParams, Plan, make_plan
-from demoorg.seeders.schema import META_TABLE, build_metadata, create_indexes, expr_sql, quote, where_sql
+from demoorg.seeders.schema import (
+    META_TABLE,
+    build_metadata,
+    create_indexes,
+    expr_sql,
+    quote,
+    where_sql,
+)
 
 TEMP_MARK = ".building-"
 
@@ -51,7 +58,9 @@ def is_org_file(path: Path) -> bool:
                 return False
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            row = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)).fetchone()
+            row = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (META_TABLE,)
+            ).fetchone()
         finally:
             con.close()
         return row is not None
@@ -65,12 +74,16 @@ def check_target(out: Path, force: bool) -> None:
         raise UsageError(f"{out} is a folder (expected an org file path such as acme.demoorg)")
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
-        raise UsageError(f"folder {parent} does not exist (expected an existing folder for the org)")
+        raise UsageError(
+            f"folder {parent} does not exist (expected an existing folder for the org)"
+        )
     if not os.access(parent, os.W_OK):
         raise UsageError(f"folder {parent} is read-only (expected a folder you can write to)")
     if out.exists():
         if not is_org_file(out):
-            raise UsageError(f"{out} exists and is not a demoorg org; refusing to overwrite it (expected a new path)")
+            raise UsageError(
+                f"{out} exists and is not a demoorg org; refusing to overwrite it (expected a new path)"
+            )
         if not force:
             raise UsageError(f"{out} already exists (pass --force to replace it)")
 
@@ -98,8 +111,15 @@ def _alive(pid: int) -> bool:
 def _fast_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # The file is private until renamed into place, so durability during the load buys nothing.
     cur = dbapi_conn.cursor()
-    for pragma in ("page_size=4096", "journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
-                   "temp_store=MEMORY", "cache_size=-65536", "foreign_keys=OFF"):
+    for pragma in (
+        "page_size=4096",
+        "journal_mode=OFF",
+        "synchronous=OFF",
+        "locking_mode=EXCLUSIVE",
+        "temp_store=MEMORY",
+        "cache_size=-65536",
+        "foreign_keys=OFF",
+    ):
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
@@ -168,15 +188,22 @@ def write_org(
     cancelled: Callable[[], bool] | None = None,
 ) -> dict[str, int]:
     """Generates the plan into an open connection: schema, rows, deferred lookups, roll-ups, metadata."""
-    tpl = plan.template
     md, to_index = build_metadata([op.obj for op in plan.objects])
     md.create_all(conn)
     gen = OrgGenerator(plan)
     if gen.record_types:
-        conn.execute(insert(md.tables["RecordType"]), [
-            {"Id": gen.record_type_ids[(o, dev)], "Name": label, "DeveloperName": dev, "SobjectType": o}
-            for o, dev, label in gen.record_types
-        ])
+        conn.execute(
+            insert(md.tables["RecordType"]),
+            [
+                {
+                    "Id": gen.record_type_ids[(o, dev)],
+                    "Name": label,
+                    "DeveloperName": dev,
+                    "SobjectType": o,
+                }
+                for o, dev, label in gen.record_types
+            ],
+        )
     sql_cache: dict[str, str] = {}
     counts: dict[str, int] = {}
     for op, columns, rows, prog in gen.run():
@@ -222,7 +249,9 @@ def _fill_deferred(conn: Connection, gen: OrgGenerator) -> None:
                     continue
                 updates.append((ids[pick], own[row]))
             if updates:
-                conn.exec_driver_sql(f"UPDATE {quote(op.obj.name)} SET {quote(f.name)} = ? WHERE Id = ?", updates)
+                conn.exec_driver_sql(
+                    f"UPDATE {quote(op.obj.name)} SET {quote(f.name)} = ? WHERE Id = ?", updates
+                )
 
 
 def _rollups(conn: Connection, gen: OrgGenerator) -> None:
@@ -233,13 +262,18 @@ def _rollups(conn: Connection, gen: OrgGenerator) -> None:
         for f in op.post:
             src = f.source
             if isinstance(src, m.Rollup):
-                rts = {dev: gen.record_type_ids.get((src.child, dev), "") for _, dev, _ in gen.tpl.object(src.child).record_types}
+                rts = {
+                    dev: gen.record_type_ids.get((src.child, dev), "")
+                    for _, dev, _ in gen.tpl.object(src.child).record_types
+                }
                 cond, params = where_sql(src.where, "c", rts, gen_offset_date(gen))
                 agg = "COUNT(*)" if src.op == "count" else f"{src.op.upper()}(c.{quote(src.of)})"
                 if src.op in ("count", "sum"):
                     agg = f"COALESCE({agg}, 0)"
-                sql = (f"UPDATE {table} SET {quote(f.name)} = (SELECT {agg} FROM {quote(src.child)} c "
-                       f"WHERE c.{quote(src.via)} = {table}.Id AND {cond})")
+                sql = (
+                    f"UPDATE {table} SET {quote(f.name)} = (SELECT {agg} FROM {quote(src.child)} c "
+                    f"WHERE c.{quote(src.via)} = {table}.Id AND {cond})"
+                )
                 conn.exec_driver_sql(sql, tuple(params))
             elif isinstance(src, m.Expr):
                 value = expr_sql(src.tree)
@@ -260,7 +294,11 @@ def gen_offset_date(gen: OrgGenerator) -> Callable[[str], Any]:
 
 def _jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name != "path"}
+        return {
+            f.name: _jsonable(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name != "path"
+        }
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -285,7 +323,9 @@ def build_info(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _write_meta(conn: Connection, md: Any, plan: Plan, gen: OrgGenerator, counts: dict[str, int]) -> None:
+def _write_meta(
+    conn: Connection, md: Any, plan: Plan, gen: OrgGenerator, counts: dict[str, int]
+) -> None:
     heroes = {}
     for h in plan.template.heroes:
         obj, row = gen.hero_rows[h.key]
@@ -302,8 +342,13 @@ def _write_meta(conn: Connection, md: Any, plan: Plan, gen: OrgGenerator, counts
         "heroes": heroes,
         "counts": counts,
     }
-    rows = [{"key": k, "value": json.dumps(v, sort_keys=True, ensure_ascii=False, separators=(",", ":"))}
-            for k, v in meta.items()]
+    rows = [
+        {
+            "key": k,
+            "value": json.dumps(v, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
+        }
+        for k, v in meta.items()
+    ]
     conn.execute(insert(md.tables[META_TABLE]), rows)
 
 

@@ -62,8 +62,15 @@ class Progress:
 class Batch:
     """One batch of rows of one object being generated: its columns so far."""
 
-    def __init__(self, gen: OrgGenerator, op: ObjectPlan, start: int, size: int,
-                 targets: dict[str, str], parent_object: str | None) -> None:
+    def __init__(
+        self,
+        gen: OrgGenerator,
+        op: ObjectPlan,
+        start: int,
+        size: int,
+        targets: dict[str, str],
+        parent_object: str | None,
+    ) -> None:
         self.gen = gen
         self.op = op
         self.obj = op.obj
@@ -93,7 +100,9 @@ class Batch:
         return sub
 
     def row_numbers(self) -> list[int]:
-        return self.rows if self.rows is not None else list(range(self.start, self.start + self.size))
+        return (
+            self.rows if self.rows is not None else list(range(self.start, self.start + self.size))
+        )
 
 
 class StoreView:
@@ -132,7 +141,12 @@ def _mask(where: m.Where, view: Batch | StoreView, asof_days: Callable[[Any], An
             hit = [(v is None) == bool(value) for v in col]
         else:
             x = asof_days(value)
-            cmp = {"gt": float.__gt__, "gte": float.__ge__, "lt": float.__lt__, "lte": float.__le__}[op]
+            cmp = {
+                "gt": float.__gt__,
+                "gte": float.__ge__,
+                "lt": float.__lt__,
+                "lte": float.__le__,
+            }[op]
             hit = [v is not None and cmp(float(v), float(x)) for v in col]
         result = [a and b for a, b in zip(result, hit, strict=True)]
     return result
@@ -158,12 +172,17 @@ class OrgGenerator:
 
         self.pool_size = max(50, min(DEFAULT_POOL, plan.expected_total() // 20))
         prospect = plan.params.prospect
-        self.prospect_domain = prospect.domain or f"{generators.slug(self.pools.ascii_name(prospect.name)) or 'acme'}.example.com"
+        self.prospect_domain = (
+            prospect.domain
+            or f"{generators.slug(self.pools.ascii_name(prospect.name)) or 'acme'}.example.com"
+        )
         self.record_types = [
             (o.name, dev, label) for o in self.tpl.objects for dev, label, _ in o.record_types
         ]
         rt_ids = IdMaker("012").ids(0, len(self.record_types))
-        self.record_type_ids = {(o, dev): rt_ids[i] for i, (o, dev, _) in enumerate(self.record_types)}
+        self.record_type_ids = {
+            (o, dev): rt_ids[i] for i, (o, dev, _) in enumerate(self.record_types)
+        }
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -227,7 +246,7 @@ class OrgGenerator:
                     for p in op.obj.parents:
                         batch.cols[p.field] = [None] * size
                     if spec_field:
-                        batch.cols[spec_field] = parent_rows[s:s + size]
+                        batch.cols[spec_field] = parent_rows[s : s + size]
                     heroes_here = max(0, min(hero_count - done, size))
                     if heroes_here:
                         self._hero_links(op, batch, heroes_here)
@@ -236,7 +255,12 @@ class OrgGenerator:
                     self._keep(op, store, batch)
                     done += size
                     written += size
-                    yield op, columns, rows, Progress(op.obj.name, op.obj.plural, done, total, written, expected)
+                    yield (
+                        op,
+                        columns,
+                        rows,
+                        Progress(op.obj.name, op.obj.plural, done, total, written, expected),
+                    )
             if total == 0:
                 yield op, columns, [], Progress(op.obj.name, op.obj.plural, 0, 0, written, expected)
 
@@ -252,13 +276,27 @@ class OrgGenerator:
             pobj, prow = self.hero_rows[h.parent] if h.parent else (None, None)
             idx = next(i for i, p in enumerate(obj.parents) if p.object == pobj)
             hero_parents[idx].append(prow)
-        if heroes and len({self.tpl.object(obj.name).parents[i].field for i in hero_parents if hero_parents[i]}) > 1:
-            raise ContentError(f"heroes of {obj.name} have parents of different kinds (expected one)")
+        if (
+            heroes
+            and len(
+                {
+                    self.tpl.object(obj.name).parents[i].field
+                    for i in hero_parents
+                    if hero_parents[i]
+                }
+            )
+            > 1
+        ):
+            raise ContentError(
+                f"heroes of {obj.name} have parents of different kinds (expected one)"
+            )
         first = True
         for i, p in enumerate(obj.parents):
             store = self.stores[p.object]
             candidates = self._candidates(p.object, p.where)
-            counts = self._counts(p.per_parent, len(candidates), self.rng(obj.name, "per_parent", str(i)))
+            counts = self._counts(
+                p.per_parent, len(candidates), self.rng(obj.name, "per_parent", str(i))
+            )
             rows: list[int | None] = list(hero_parents[i]) if hero_parents[i] else []
             for parent, c in zip(candidates, counts, strict=True):
                 if c:
@@ -276,7 +314,7 @@ class OrgGenerator:
         store = self.stores[obj_name]
         key = where
         if key not in store.candidates:
-            if not where.clauses:
+            if not where.clauses or store.n == 0:
                 store.candidates[key] = list(range(store.n))
             else:
                 mask = _mask(where, StoreView(self, obj_name), self.offset_value)
@@ -356,7 +394,9 @@ class OrgGenerator:
             try:
                 return float((date.fromisoformat(value[:10]) - self.asof).days)
             except ValueError:
-                raise ContentError(f"hero value {value!r} of {f.name} is not a date (expected -30d or YYYY-MM-DD)") from None
+                raise ContentError(
+                    f"hero value {value!r} of {f.name} is not a date (expected -30d or YYYY-MM-DD)"
+                ) from None
         if isinstance(value, str):
             return value.replace("{prospect}", self.params.prospect.name)
         return value
@@ -384,7 +424,10 @@ class OrgGenerator:
             for i, r in enumerate(src.refs):
                 fmt = fmt.replace("{" + r + "}", "{" + str(i) + "}")
             cols = [batch.read(r) for r in src.refs]
-            return [fmt.format(*("" if v is None else v for v in vals)) for vals in zip(*cols, strict=True)]
+            return [
+                fmt.format(*("" if v is None else v for v in vals))
+                for vals in zip(*cols, strict=True)
+            ]
         if isinstance(src, m.Mapping):
             table = dict(src.table)
             return [table.get(v, src.default) for v in batch.read(src.source)]
@@ -402,7 +445,8 @@ class OrgGenerator:
                 batch.cols[pick_key] = [i % len(table.rows) for i in batch.row_numbers()]
             elif pick_key not in batch.cols:
                 batch.cols[pick_key] = self.rng(batch.obj.name, pick_key).choices(
-                    range(len(table.rows)), cum_weights=_cum(table.weights), k=n)
+                    range(len(table.rows)), cum_weights=_cum(table.weights), k=n
+                )
             c = table.columns.index(src.column)
             rows = table.rows
             return [rows[r][c] for r in batch.cols[pick_key]]
@@ -422,7 +466,9 @@ class OrgGenerator:
         if src.unique:
             expected = max(int(self.plan_object(batch.obj.name).expected) + 1, 1)
             size = src.pool or min(max(expected, 50), 20_000)
-            pool = self.pools.faker_pool(src.method, size, f"{batch.obj.name}.{f.name}", unique=True)
+            pool = self.pools.faker_pool(
+                src.method, size, f"{batch.obj.name}.{f.name}", unique=True
+            )
             order_key = f"{batch.obj.name}.{f.name}.order"
             if order_key not in self.rngs:
                 perm = list(range(len(pool)))
@@ -473,11 +519,18 @@ class OrgGenerator:
                 v = day + minute / 1440
                 out.append(min(max(v, a), b) if b - a >= 1 else v)
             else:
-                out.append(math.floor(a + (math.floor(b) - math.floor(a) + 1) * r()) if b >= a else math.floor(a))
+                out.append(
+                    math.floor(a + (math.floor(b) - math.floor(a) + 1) * r())
+                    if b >= a
+                    else math.floor(a)
+                )
         if src.clamp_max is not None:
             cap = self._point(src.clamp_max, batch)
             caps = cap if isinstance(cap, list) else [cap] * n
-            out = [v if v is None or c is None or v <= c else (c if is_dt else math.floor(c)) for v, c in zip(out, caps, strict=True)]
+            out = [
+                v if v is None or c is None or v <= c else (c if is_dt else math.floor(c))
+                for v, c in zip(out, caps, strict=True)
+            ]
         if not is_dt:
             out = [None if v is None else int(v) for v in out]
         return out
@@ -518,7 +571,11 @@ class OrgGenerator:
                 if not hit_rows:
                     continue
                 chosen = batch.subset(hit_rows)
-            values = self.evaluate(case_src, f, chosen) if case_src is not None else [None] * len(hit_rows)
+            values = (
+                self.evaluate(case_src, f, chosen)
+                if case_src is not None
+                else [None] * len(hit_rows)
+            )
             for row, v in zip(hit_rows, values, strict=True):
                 out[row] = v
             hit = set(hit_rows)

@@ -18,18 +18,60 @@ _PATH_ARGS = ("first", "last", "domain", "name", "year")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _WORD_SPLIT = re.compile(r"[\s,.&+/'()-]+")
 _COMPANY_WORDS = {
-    "inc", "llc", "ltd", "plc", "gmbh", "ag", "kg", "sa", "sarl", "sas", "co", "corp", "corporation",
-    "group", "and", "und", "et", "the", "holdings", "cie", "ohg", "mbh", "kgaa", "e.v.",
+    "inc",
+    "llc",
+    "ltd",
+    "plc",
+    "gmbh",
+    "ag",
+    "kg",
+    "sa",
+    "sarl",
+    "sas",
+    "co",
+    "corp",
+    "corporation",
+    "group",
+    "and",
+    "und",
+    "et",
+    "the",
+    "holdings",
+    "cie",
+    "ohg",
+    "mbh",
+    "kgaa",
+    "e.v.",
 }
 
 # VIN: transliteration values, position weights and manufacturer codes (WMI) of real makers.
-_VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-               **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
-               **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 _VIN_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 _VIN_YEARS = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 2010 = A … 2030 = Y, then digits from 2031
-_WMI = ("1FT", "1GC", "3AK", "1FU", "1XK", "2NP", "4V4", "1HT", "5PV", "WDB", "YV2", "1FD", "1GD", "JHH")
+_WMI = (
+    "1FT",
+    "1GC",
+    "3AK",
+    "1FU",
+    "1XK",
+    "2NP",
+    "4V4",
+    "1HT",
+    "5PV",
+    "WDB",
+    "YV2",
+    "1FD",
+    "1GD",
+    "JHH",
+)
 
 
 def vin_check_digit(vin17: str) -> str:
@@ -40,8 +82,7 @@ def vin_check_digit(vin17: str) -> str:
 
 
 def vin_is_valid(vin: str) -> bool:
-    return (len(vin) == 17 and all(c in _VIN_CHARS for c in vin)
-            and vin[8] == vin_check_digit(vin))
+    return len(vin) == 17 and all(c in _VIN_CHARS for c in vin) and vin[8] == vin_check_digit(vin)
 
 
 def luhn_digit(digits: str) -> str:
@@ -91,7 +132,11 @@ def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> lis
     if name == "domain":
         out = []
         for value in cols.get("name", [""] * n):
-            words = [w for w in _WORD_SPLIT.split(str(value or "").lower()) if w and w not in _COMPANY_WORDS]
+            words = [
+                w
+                for w in _WORD_SPLIT.split(str(value or "").lower())
+                if w and w not in _COMPANY_WORDS
+            ]
             base = gen.pools.ascii_name("".join(words)) or "company"
             out.append(f"{base[:24]}.example.com")
         return out
@@ -104,8 +149,10 @@ def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> lis
         return [f"{a} {b}".strip() for a, b in zip(firsts, lasts, strict=True)]
     if name == "initials":
         firsts, lasts = cols.get("first", [""] * n), cols.get("last", [""] * n)
-        return [(gen.pools.ascii_name(a)[:1] + gen.pools.ascii_name(b)[:1]).upper()
-                for a, b in zip(firsts, lasts, strict=True)]
+        return [
+            (gen.pools.ascii_name(a)[:1] + gen.pools.ascii_name(b)[:1]).upper()
+            for a, b in zip(firsts, lasts, strict=True)
+        ]
     if name == "vin":
         years = cols.get("year", [2020] * n)
         out = []
@@ -114,7 +161,8 @@ def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> lis
             year_char = _VIN_YEARS[(y - 2010) % len(_VIN_YEARS)]
             body = rng.choice(_WMI) + "".join(rng.choice(_VIN_CHARS) for _ in range(5))
             tail = "".join(rng.choice(_VIN_CHARS) for _ in range(1)) + "".join(
-                rng.choice("0123456789") for _ in range(6))
+                rng.choice("0123456789") for _ in range(6)
+            )
             partial = body + "0" + year_char + tail
             out.append(partial[:8] + vin_check_digit(partial) + partial[9:])
         return out

@@ -60,5 +60,7 @@ class IdMaker:
             hi, lo = divmod(value, 14_776_336)  # 62**4
             a, b = divmod(lo, 3844)  # 62**2
             hi_text, s2 = self._hi[hi]
-            out.append(f"{head}{hi_text}0{lo_pairs[a]}{lo_pairs[b]}{s1}{s2}{_SUFFIX[bits_a[a] | bits_b[b]]}")
+            out.append(
+                f"{head}{hi_text}0{lo_pairs[a]}{lo_pairs[b]}{s1}{s2}{_SUFFIX[bits_a[a] | bits_b[b]]}"
+            )
         return out

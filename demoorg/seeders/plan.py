@@ -92,8 +92,17 @@ class Plan:
                 parse_release(f.ga) if f.ga else None,
                 preview=self.params.preview,
             )
-            out.append({"key": f.key, "label": f.label, "stage": stage, "pilot": f.pilot or "",
-                        "beta": f.beta or "", "ga": f.ga or "", "description": f.description})
+            out.append(
+                {
+                    "key": f.key,
+                    "label": f.label,
+                    "stage": stage,
+                    "pilot": f.pilot or "",
+                    "beta": f.beta or "",
+                    "ga": f.ga or "",
+                    "description": f.description,
+                }
+            )
         return out
 
 
@@ -125,7 +134,11 @@ def _expected(tpl: m.TemplateDef, order: list[m.ObjectDef], scale: float) -> dic
         else:
             total = 0.0
             for p in obj.parents:
-                total += counts.get(p.object, 0.0) * _fraction(tpl, tpl.object(p.object), p.where) * p.per_parent.expected()
+                total += (
+                    counts.get(p.object, 0.0)
+                    * _fraction(tpl, tpl.object(p.object), p.where)
+                    * p.per_parent.expected()
+                )
             counts[obj.name] = total
     return counts
 
@@ -154,7 +167,13 @@ def make_plan(tpl: m.TemplateDef, params: BuildParams) -> Plan:
     for obj in order:
         heroes = [h for h in tpl.heroes if h.object == obj.name]
         root = max(_root_count(obj.count, scale), len(heroes)) if obj.count else None
-        op = ObjectPlan(obj, field_order(obj), root, heroes, expected=expected[obj.name] + (len(heroes) if not obj.count else 0))
+        op = ObjectPlan(
+            obj,
+            field_order(obj),
+            root,
+            heroes,
+            expected=expected[obj.name] + (len(heroes) if not obj.count else 0),
+        )
         for f in obj.fields:
             src = f.source
             if isinstance(src, m.Pick) and (src.deferred or obj.name in src.to):

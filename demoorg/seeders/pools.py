@@ -26,7 +26,22 @@ from demoorg.errors import UsageError
 #: Default pool size: large enough that values repeat at natural rates, small enough to build fast.
 DEFAULT_POOL = 400
 
-_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "æ": "ae", "ø": "o", "å": "aa", "ł": "l", "đ": "d"})
+_GERMAN = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "ß": "ss",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "æ": "ae",
+        "ø": "o",
+        "å": "aa",
+        "ł": "l",
+        "đ": "d",
+    }
+)
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
 
@@ -35,7 +50,9 @@ def check_locale(locale: str) -> str:
     if locale in AVAILABLE_LOCALES:
         return locale
     close = sorted(loc for loc in AVAILABLE_LOCALES if loc.split("_")[0] == locale.split("_")[0])
-    hint = f" (expected a Faker locale such as {', '.join(close[:6]) or 'en_US, de_DE, ja_JP, zh_CN'})"
+    hint = (
+        f" (expected a Faker locale such as {', '.join(close[:6]) or 'en_US, de_DE, ja_JP, zh_CN'})"
+    )
     raise UsageError(f"unknown locale {locale!r}{hint}")
 
 
@@ -50,7 +67,9 @@ class Pools:
         self.roman: dict[str, str] = {}
         self._lang = locale.split("_")[0]
 
-    def faker_pool(self, method: str, size: int | None, key: str, unique: bool = False) -> list[Any]:
+    def faker_pool(
+        self, method: str, size: int | None, key: str, unique: bool = False
+    ) -> list[Any]:
         """Returns a seeded pool of ``size`` values of Faker ``method``.
 
         Raises:
@@ -81,7 +100,9 @@ class Pools:
             try:
                 produce = getattr(fake, method)
             except AttributeError:
-                raise UsageError(f"Faker has no method {method!r} in locale {self.locale}") from None
+                raise UsageError(
+                    f"Faker has no method {method!r} in locale {self.locale}"
+                ) from None
             if not callable(produce):
                 raise UsageError(f"Faker {method!r} is not a method (expected e.g. company, city)")
             if unique:

@@ -51,16 +51,24 @@ def column_type(f: m.FieldDef) -> Any:
     return String(255)
 
 
-def build_metadata(objects: list[m.ObjectDef] | tuple[m.ObjectDef, ...]) -> tuple[MetaData, list[tuple[str, str]]]:
+def build_metadata(
+    objects: list[m.ObjectDef] | tuple[m.ObjectDef, ...],
+) -> tuple[MetaData, list[tuple[str, str]]]:
     """Tables for every object plus RecordType and the org's own metadata table.
 
     Returns the MetaData and the (table, column) pairs to index once the data is loaded (indexes
     built after a bulk load are faster than indexes maintained during it).
     """
     md = MetaData()
-    Table(META_TABLE, md, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
     Table(
-        "RecordType", md,
+        META_TABLE,
+        md,
+        Column("key", String(64), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+    Table(
+        "RecordType",
+        md,
         Column("Id", String(18), primary_key=True),
         Column("Name", String(80)),
         Column("DeveloperName", String(80)),
@@ -79,7 +87,7 @@ def build_metadata(objects: list[m.ObjectDef] | tuple[m.ObjectDef, ...]) -> tupl
             args: list[Any] = []
             if f.type == "lookup" and len(f.reference_to) == 1 and f.reference_to[0] in names:
                 # use_alter: lookups may point at tables created later, or at themselves.
-                args.append(ForeignKey(f'{f.reference_to[0]}.Id', use_alter=False))
+                args.append(ForeignKey(f"{f.reference_to[0]}.Id", use_alter=False))
             if f.type == "lookup":
                 to_index.append((obj.name, f.name))
             cols.append(Column(f.name, column_type(f), *args))
@@ -110,7 +118,11 @@ def where_sql(
         col = f"{alias}.{quote(fld)}"
         if fld == "RecordType":
             col = f"{alias}.{quote('RecordTypeId')}"
-            value = tuple(record_type_ids.get(v, "") for v in value) if isinstance(value, tuple) else record_type_ids.get(value, "")
+            value = (
+                tuple(record_type_ids.get(v, "") for v in value)
+                if isinstance(value, tuple)
+                else record_type_ids.get(value, "")
+            )
         if offset_to_date is not None and isinstance(value, str):
             value = offset_to_date(value)
         if op == "eq":
