@@ -43,6 +43,7 @@ _GERMAN = str.maketrans(
     }
 )
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+_EXTENSION = re.compile(r"\s*(?:x|ext\.?)\s*\d+$")
 
 
 def check_locale(locale: str) -> str:
@@ -115,6 +116,9 @@ class Pools:
             else:
                 values = [produce() for _ in range(size)]
         values = [v.replace("\n", ", ") if isinstance(v, str) else v for v in values]
+        if method == "phone_number":
+            # Desk extensions ("x072") read as noise in a demo; real CRM data rarely has them.
+            values = [_EXTENSION.sub("", v) for v in values]
         self._pools[cache_key] = values
         return values
 
