@@ -34,9 +34,14 @@ def _today() -> date:
 
 def _parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"invalid date {text!r} (expected YYYY-MM-DD)") from None
+    if not 2001 <= day.year <= 2098:
+        raise UsageError(
+            f"date {text!r} is outside the release calendar (expected a year from 2001 to 2098)"
+        )
+    return day
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -133,7 +138,8 @@ def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
     if args.release:
         release, on_date = resolve_release(args.release)
         if on_date is not None:
-            release = release_on(on_date, preview=args.preview)
+            # The release in production that day; --preview then moves features one release on.
+            release = release_on(on_date)
             as_of = as_of or on_date
     else:
         release = None

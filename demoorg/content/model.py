@@ -255,7 +255,11 @@ class ParentSpec:
 
 @dataclass(frozen=True, slots=True)
 class CountSpec:
-    """Records of a root object at the standard size; ``scaling`` is linear, sqrt or fixed."""
+    """Relative number of records of a root object.
+
+    Root counts are proportions: the build scales them (``linear`` with the size, ``sqrt`` more
+    slowly, ``fixed`` not at all) so that all records together reach the requested size.
+    """
 
     value: int
     scaling: str = "linear"

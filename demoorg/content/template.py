@@ -9,6 +9,7 @@ cross-reference is checked. Every error is a :class:`ContentError` at the line t
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -181,50 +182,55 @@ _KEYED = ("objects", "heroes", "features", "apps", "dashboards", "tables")
 
 
 def _merge(base: LineDict, over: LineDict) -> LineDict:
-    """The industry's keys win; keyed collections merge by key; object fields merge by name."""
-    out = LineDict(base)
+    """The industry's keys win; keyed collections merge by key; object fields merge by name.
+
+    Each merged mapping remembers which file each of its keys came from, so an error in an
+    inherited key names the base template and an error in an added key names the industry's.
+    """
+    out = _copy_linedict(base)
     out.line, out.path = over.line, over.path
-    out.key_lines = dict(base.key_lines)
     for key, value in over.items():
-        out.key_lines[key] = over.key_lines[key]
+        _set(out, key, value, over)
         if key in _KEYED and isinstance(value, dict) and isinstance(base.get(key), dict):
             merged = _copy_linedict(base[key])
             for name, spec in value.items():
-                merged.key_lines[name] = value.key_lines[name]
                 if (
                     key == "objects"
                     and isinstance(spec, dict)
                     and isinstance(merged.get(name), dict)
                 ):
-                    merged[name] = _merge_object(merged[name], spec)
+                    _set(merged, name, _merge_object(merged[name], spec), value)
                 else:
-                    merged[name] = spec
-            merged.path, merged.line = value.path, value.line
+                    _set(merged, name, spec, value)
+            merged.line = value.line
             out[key] = merged
-        else:
-            out[key] = value
     out.pop("extends", None)
     return out
+
+
+def _set(target: LineDict, key: Any, value: Any, source: LineDict) -> None:
+    target[key] = value
+    target.key_lines[key] = source.key_lines[key]
+    target.key_paths[key] = source.path
 
 
 def _copy_linedict(d: LineDict) -> LineDict:
     c = LineDict(d)
     c.line, c.path, c.key_lines = d.line, d.path, dict(d.key_lines)
+    c.key_paths = {k: d.path_of(k) for k in d}
     return c
 
 
 def _merge_object(base: LineDict, over: LineDict) -> LineDict:
     out = _copy_linedict(base)
     for key, value in over.items():
-        out.key_lines[key] = over.key_lines[key]
         if key == "fields" and isinstance(value, dict) and isinstance(base.get("fields"), dict):
             fields = _copy_linedict(base["fields"])
-            for fname, fspec in value.items():
-                fields[fname] = fspec
-                fields.key_lines[fname] = value.key_lines[fname]
-            out["fields"] = fields
+            for fname in value:
+                _set(fields, fname, value[fname], value)
+            _set(out, key, fields, over)
         else:
-            out[key] = value
+            _set(out, key, value, over)
     # Errors about the object as a whole point at the industry's mention of it.
     out.path, out.line = over.path, over.line
     return out
@@ -420,7 +426,9 @@ def _parse_object(name: str, sec: Section, top: Section) -> m.ObjectDef:
     for fname in list(fields_sec.data):
         fsec = Section(
             fields_sec.data[fname],
-            fields_sec.path,
+            fields_sec.data.path_of(fname)
+            if isinstance(fields_sec.data, LineDict)
+            else fields_sec.path,
             f"field {name}.{fname}",
             fields_sec.line_of(fname),
         )
@@ -680,12 +688,10 @@ def _parse_field(obj: str, name: str, sec: Section) -> m.FieldDef:
         decimals = 2
     reference_to: tuple[str, ...] = ()
     if ftype == "lookup":
-        if isinstance(source, m.Pick):
-            reference_to = source.to
-        else:
-            reference_to = (
-                tuple(_str_list(sec, "reference_to", ())) if sec.has("reference_to") else ()
-            )
+        # Targets: those named explicitly, then those any `to` in the field's sources picks from.
+        explicit = _str_list(sec, "reference_to", ())
+        picked = [t for s in _leaves(source) if isinstance(s, m.Pick) for t in s.to]
+        reference_to = tuple(dict.fromkeys([*explicit, *picked]))
     elif sec.has("reference_to"):
         raise sec.error(
             "reference_to is only for lookup fields (expected type: lookup)", "reference_to"
@@ -783,6 +789,12 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
             raise sec.error(
                 f"faker method {method!r} is not a name (expected e.g. company)", "faker"
             )
+        if not _faker_has(method):
+            raise sec.error(
+                f"Faker has no method {method!r}{suggest(method, _faker_methods())} "
+                "(expected a Faker provider method such as company, city, phone_number)",
+                "faker",
+            )
         pool = sec.take("pool", int, None)
         if pool is not None and not 1 <= pool <= 1_000_000:
             raise sec.error(f"pool {pool} is out of range (expected 1 to 1,000,000)", "pool")
@@ -861,7 +873,13 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
             raise sec.error(f"'to' is only for lookup fields (this field is {ftype})", "to")
         to = sec.take("to", (str, list))
         targets = (to,) if isinstance(to, str) else tuple(to)
-        return m.Pick(targets, _parse_where(sec, "where"), sec.take("defer", bool, False))
+        deferred = sec.take("defer", bool, False)
+        if deferred and sec.what.startswith("case "):
+            raise sec.error(
+                "defer: true is only for a lookup's whole source, not inside cases (expected it on the field)",
+                "defer",
+            )
+        return m.Pick(targets, _parse_where(sec, "where"), deferred)
     if kind == "table":
         table = sec.take("table", str)
         column = sec.take("column", str)
@@ -921,6 +939,19 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
             )
         return m.Cases(tuple(cases))
     raise AssertionError(kind)
+
+
+@functools.cache
+def _faker_methods() -> frozenset[str]:
+    from faker import Faker
+
+    fake = Faker("en_US")
+    return frozenset(n for n in dir(fake) if not n.startswith("_"))
+
+
+def _faker_has(method: str) -> bool:
+    """Faker methods exist in every locale's generator with few exceptions; en_US is the reference."""
+    return method in _faker_methods() or method in ("msisdn", "license_plate")
 
 
 _EXPR_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}

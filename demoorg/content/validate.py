@@ -28,10 +28,8 @@ class _Locator:
             if not isinstance(node, dict) or key not in node:
                 break
             line = node.key_lines.get(key, line) if hasattr(node, "key_lines") else line
-            path = getattr(node, "path", path)
+            path = node.path_of(key) if hasattr(node, "path_of") else getattr(node, "path", path)
             node = node[key]
-            if hasattr(node, "path"):
-                path = node.path
         return path, line
 
     def error(self, message: str, *keys: str) -> ContentError:
@@ -347,6 +345,13 @@ def _check_leaf(
                 f"rollup of {obj.name}.{f.name}: {s.child} has no field {s.of!r} (expected one of its fields)",
                 *fat,
             )
+        for fld in s.where.fields():
+            if "." in fld:
+                raise loc.error(
+                    f"rollup of {obj.name}.{f.name} filters on {fld!r}, a path through a lookup "
+                    f"(expected a field of {s.child} itself)",
+                    *fat,
+                )
         _check_where(tpl, child, s.where, loc, *fat)
     elif isinstance(s, m.Mapping) and s.source:
         pass

@@ -34,6 +34,11 @@ class LineDict(dict):
     key_lines: dict[Any, int]
     path: str
 
+    def path_of(self, key: Any) -> str:
+        """The file a key came from: after ``extends`` merges, keys of one mapping may come
+        from the base template or from the industry's own file."""
+        return getattr(self, "key_paths", {}).get(key, self.path)
+
 
 class LineList(list):
     """A sequence that knows its own line and the line of each item (1-based)."""
@@ -235,7 +240,10 @@ class Section:
 
     def error(self, message: str, key: Any = None) -> ContentError:
         """A ContentError placed at ``key`` (or at the mapping)."""
-        return ContentError(message, self.path, self.line_of(key) if key is not None else self.line)
+        if key is None:
+            return ContentError(message, self.path, self.line)
+        path = self.data.path_of(key) if isinstance(self.data, LineDict) else self.path
+        return ContentError(message, path, self.line_of(key))
 
     def has(self, key: str) -> bool:
         return key in self.data

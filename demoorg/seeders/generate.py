@@ -80,6 +80,8 @@ class Batch:
         self.targets = targets  # lookup field -> target object in this batch
         self.parent_object = parent_object
         self.rows: list[int] | None = None  # set on a subset: which rows of the parent batch
+        self.root = self  # the whole batch a subset was cut from
+        self.positions: list[int] | None = None  # a subset's row positions in the root batch
 
     def read(self, path: str) -> list[Any]:
         parts = path.split(".")
@@ -97,6 +99,8 @@ class Batch:
         sub = Batch(self.gen, self.op, self.start, len(rows), self.targets, self.parent_object)
         sub.cols = {k: [v[i] for i in rows] for k, v in self.cols.items()}
         sub.rows = [self.start + i for i in rows]
+        sub.root = self.root
+        sub.positions = [self.positions[i] for i in rows] if self.positions is not None else rows
         return sub
 
     def row_numbers(self) -> list[int]:
@@ -168,6 +172,7 @@ class OrgGenerator:
         self._cum: dict[int, list[float]] = {}
         self._unique_order: dict[str, list[int]] = {}
         self.seen_emails: set[str] = set()
+        self.seen_usernames: set[str] = set()
         from demoorg.seeders.pools import DEFAULT_POOL
 
         self.pool_size = max(50, min(DEFAULT_POOL, plan.expected_total() // 20))
@@ -439,17 +444,23 @@ class OrgGenerator:
             return self._pick(src, f, batch)
         if isinstance(src, m.TableColumn):
             table = self.tpl.table(src.table)
+            # The row is picked once per record on the whole batch, so fields that read the same
+            # table share it even when they sit in different cases.
             pick_key = "_table_" + src.pick
-            if pick_key not in batch.cols and src.pick == "each":
+            root = batch.root
+            if pick_key not in root.cols and src.pick == "each":
                 # Every row of the table once, in order (roles, price books, fixed catalogues).
-                batch.cols[pick_key] = [i % len(table.rows) for i in batch.row_numbers()]
-            elif pick_key not in batch.cols:
-                batch.cols[pick_key] = self.rng(batch.obj.name, pick_key).choices(
-                    range(len(table.rows)), cum_weights=_cum(table.weights), k=n
+                root.cols[pick_key] = [i % len(table.rows) for i in root.row_numbers()]
+            elif pick_key not in root.cols:
+                root.cols[pick_key] = self.rng(batch.obj.name, pick_key).choices(
+                    range(len(table.rows)), cum_weights=_cum(table.weights), k=root.size
                 )
+            picks = root.cols[pick_key]
+            if batch.positions is not None:
+                picks = [picks[p] for p in batch.positions]
             c = table.columns.index(src.column)
             rows = table.rows
-            return [rows[r][c] for r in batch.cols[pick_key]]
+            return [rows[r][c] for r in picks]
         if isinstance(src, m.Generator):
             return generators.run(src, f, batch, self)
         if isinstance(src, m.Expr):
@@ -512,12 +523,14 @@ class OrgGenerator:
                 continue
             if b < a:
                 b = a
-            if is_dt:
+            if is_dt and b - a < 1:
+                # A range shorter than a day (a case closed within hours): any minute inside it.
+                out.append(round((a + (b - a) * r()) * 1440) / 1440)
+            elif is_dt:
                 day = math.floor(a + (b - a) * r())
                 # Business hours, 8:00 to 18:00, on the minute.
                 minute = 480 + int(r() * 600)
-                v = day + minute / 1440
-                out.append(min(max(v, a), b) if b - a >= 1 else v)
+                out.append(min(max(day + minute / 1440, a), b))
             else:
                 out.append(
                     math.floor(a + (math.floor(b) - math.floor(a) + 1) * r())

@@ -117,7 +117,7 @@ def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> lis
         lasts = cols.get("last", [""] * n)
         domains = cols.get("domain") or [gen.prospect_domain] * n
         out = []
-        seen = gen.seen_emails
+        seen = gen.seen_emails if name == "email" else gen.seen_usernames
         for first, last, domain in zip(firsts, lasts, domains, strict=True):
             local = ".".join(x for x in (asc(first), asc(last)) if x) or "info"
             dom = domain or gen.prospect_domain

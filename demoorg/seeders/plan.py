@@ -1,7 +1,7 @@
 """The build plan: what to generate, in which order, how many, and what to keep in memory.
 
 The plan is pure: it reads a template and the build parameters and does no I/O, so it can be
-tested and inspected (``demoorg seed --dry-run``) without writing anything.
+tested and inspected without writing anything.
 """
 
 from __future__ import annotations

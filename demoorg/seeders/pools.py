@@ -74,7 +74,8 @@ class Pools:
         """Returns a seeded pool of ``size`` values of Faker ``method``.
 
         Raises:
-            UsageError: Faker has no such method (the template loader reports it with its line).
+            UsageError: Faker has no such method in this locale (the loader already checked that
+                the method exists at all, with its line).
         """
         size = size or DEFAULT_POOL
         cache_key = (method, key, size)
