@@ -118,9 +118,14 @@ def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> lis
         domains = cols.get("domain") or [gen.prospect_domain] * n
         out = []
         seen = gen.seen_emails if name == "email" else gen.seen_usernames
+        # Names come from small pools: romanise each distinct value once, not once per row.
+        first_ascii = {x: asc(x) for x in set(firsts)}
+        last_ascii = {x: asc(x) for x in set(lasts)}
+        default_domain = gen.prospect_domain
         for first, last, domain in zip(firsts, lasts, domains, strict=True):
-            local = ".".join(x for x in (asc(first), asc(last)) if x) or "info"
-            dom = domain or gen.prospect_domain
+            a, b = first_ascii[first], last_ascii[last]
+            local = f"{a}.{b}" if a and b else (a or b or "info")
+            dom = domain or default_domain
             email = f"{local}@{dom}"
             k = 2
             while email in seen:  # a second John Smith at the same company gets john.smith2@

@@ -91,7 +91,8 @@ def build_metadata(
             if f.type == "lookup":
                 to_index.append((obj.name, f.name))
             cols.append(Column(f.name, column_type(f), *args))
-        Table(obj.name, md, *cols)
+        # Ids only grow, so a clustered WITHOUT ROWID table appends and needs no second index.
+        Table(obj.name, md, *cols, sqlite_with_rowid=False)
     return md, to_index
 
 
