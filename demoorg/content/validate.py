@@ -119,24 +119,7 @@ def field_order(obj: m.ObjectDef) -> list[m.FieldDef]:
             if (head in by_name and head != f.name) or (head == f.name and "." in ref):
                 own.add(head)
         deps[f.name] = own
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, chain: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = [*chain[chain.index(name) :], name]
-            raise ValueError(" → ".join(cycle))
-        state[name] = 1
-        for d in sorted(deps[name]):
-            visit(d, [*chain, name])
-        state[name] = 2
-        order.append(name)
-
-    for f in obj.fields:
-        visit(f.name, [])
-    return [by_name[n] for n in order]
+    return [by_name[n] for n in _depth_first_order([f.name for f in obj.fields], deps)]
 
 
 def object_dependencies(tpl: m.TemplateDef, obj: m.ObjectDef) -> set[str]:
@@ -171,6 +154,12 @@ def _leaf_sources(src: Any) -> list[Any]:
 def object_order(tpl: m.TemplateDef) -> list[m.ObjectDef]:
     """Objects in generation order. Raises ValueError naming a cycle that cannot be broken."""
     deps = {o.name: object_dependencies(tpl, o) for o in tpl.objects}
+    return [tpl.object(n) for n in _depth_first_order([o.name for o in tpl.objects], deps)]
+
+
+def _depth_first_order(names: list[str], deps: dict[str, set[str]]) -> list[str]:
+    """Each name after what it depends on, otherwise in the declared order (so generation
+    follows the template as written). Raises ValueError naming the first cycle found."""
     order: list[str] = []
     state: dict[str, int] = {}
 
@@ -186,9 +175,9 @@ def object_order(tpl: m.TemplateDef) -> list[m.ObjectDef]:
         state[name] = 2
         order.append(name)
 
-    for o in tpl.objects:
-        visit(o.name, [])
-    return [tpl.object(n) for n in order]
+    for name in names:
+        visit(name, [])
+    return order
 
 
 def check_template(tpl: m.TemplateDef, raw: Any) -> None:
