@@ -41,6 +41,7 @@ class Store:
     n: int = 0
     cols: dict[str, list[Any]] = field(default_factory=dict)
     ids: list[str] | None = None
+    made_ids: list[str] = field(default_factory=list)
     candidates: dict[Any, list[int]] = field(default_factory=dict)
 
     def id_list(self) -> list[str]:
@@ -437,6 +438,8 @@ class OrgGenerator:
             for i, r in enumerate(src.refs):
                 fmt = fmt.replace("{" + r + "}", "{" + str(i) + "}")
             cols = [batch.read(r) for r in src.refs]
+            if not any(None in c for c in cols):
+                return list(map(fmt.format, *cols))
             return [
                 fmt.format(*("" if v is None else v for v in vals))
                 for vals in zip(*cols, strict=True)
@@ -637,6 +640,10 @@ class OrgGenerator:
         return f"{self.day_text(day)} {minutes // 60:02d}:{minutes % 60:02d}:00"
 
     def _keep(self, op: ObjectPlan, store: Store, batch: Batch) -> None:
+        if op.keep_ids:
+            store.made_ids.extend(batch.cols["Id"])
+            if len(store.made_ids) == store.n:  # the object is complete: its Ids are reusable
+                store.ids = store.made_ids
         for name in op.keep:
             if name in batch.cols:
                 store.cols.setdefault(name, []).extend(batch.cols[name])

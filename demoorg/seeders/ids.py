@@ -53,14 +53,22 @@ class IdMaker:
 
     def ids(self, start: int, n: int) -> list[str]:
         """Ids of rows ``start`` … ``start + n - 1`` (row numbers start at 0)."""
-        out = []
-        lo_pairs, bits_a, bits_b = self._lo, self._lo_bits_a, self._lo_bits_b
+        out: list[str] = []
+        pairs, bits_a, bits_b = self._lo, self._lo_bits_a, self._lo_bits_b
         head, s1 = self._head, self._s1
-        for value in range(start + 1, start + n + 1):
+        value, end = start + 1, start + n + 1
+        while value < end:
+            # Within a block of 3,844 rows only the last two counter digits change, so the rest
+            # of the Id and of its suffix is worked out once per block.
             hi, lo = divmod(value, 14_776_336)  # 62**4
             a, b = divmod(lo, 3844)  # 62**2
+            b_end = min(3844, b + end - value)
             hi_text, s2 = self._hi[hi]
-            out.append(
-                f"{head}{hi_text}0{lo_pairs[a]}{lo_pairs[b]}{s1}{s2}{_SUFFIX[bits_a[a] | bits_b[b]]}"
+            prefix = f"{head}{hi_text}0{pairs[a]}"
+            suffix = s1 + s2
+            ba = bits_a[a]
+            out.extend(
+                [f"{prefix}{pairs[i]}{suffix}{_SUFFIX[ba | bits_b[i]]}" for i in range(b, b_end)]
             )
+            value += b_end - b
         return out

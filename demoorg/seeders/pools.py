@@ -11,13 +11,18 @@ with pypinyin, and accented Latin names are folded (Müller → mueller, Hélèn
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
 import random
 import re
 import unicodedata
 from functools import lru_cache
 from itertools import accumulate
+from pathlib import Path
 from typing import Any
 
+import faker
 from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 
@@ -57,21 +62,49 @@ def check_locale(locale: str) -> str:
     raise UsageError(f"unknown locale {locale!r}{hint}")
 
 
+#: Values per cached master list; a build samples its pools from it.
+MASTER_SIZE = 2000
+
+
+def _cache_dir() -> Path:
+    from demoorg.content.paths import user_home
+
+    return user_home() / "cache" / f"faker-{faker.VERSION}"
+
+
+# Master lists already read in this process, by (locale, method).
+_MASTERS: dict[tuple[str, str], list[Any]] = {}
+
+
 class Pools:
-    """All pools of one build, keyed by locale, method and purpose; seeded from the build seed."""
+    """All pools of one build, keyed by locale, method and purpose; seeded from the build seed.
+
+    Faker is slow to call, so each (locale, method) has a *master list*: values Faker produces
+    from a fixed seed, the same on every machine with the pinned Faker version. It is made once
+    and cached on disk (``$DEMOORG_HOME/cache``); a build then samples its pools from the master
+    list with its own seed. The cache changes how fast a build is, never what it contains.
+    """
 
     def __init__(self, locale: str, seed: int) -> None:
         self.locale = check_locale(locale)
         self.seed = seed
-        self._faker = Faker(locale)
+        self._faker_instance: Faker | None = None
         self._pools: dict[tuple[str, str, int], list[Any]] = {}
         self.roman: dict[str, str] = {}
         self._lang = locale.split("_")[0]
+
+    @property
+    def _faker(self) -> Faker:
+        if self._faker_instance is None:
+            self._faker_instance = Faker(self.locale)
+        return self._faker_instance
 
     def faker_pool(
         self, method: str, size: int | None, key: str, unique: bool = False
     ) -> list[Any]:
         """Returns a seeded pool of ``size`` values of Faker ``method``.
+
+        With ``unique`` the pool holds ``size`` distinct values where Faker can make that many.
 
         Raises:
             UsageError: Faker has no such method in this locale (the loader already checked that
@@ -81,47 +114,100 @@ class Pools:
         cache_key = (method, key, size)
         if cache_key in self._pools:
             return self._pools[cache_key]
-        fake = self._faker
-        fake.seed_instance(f"{self.seed}:{key}:{method}")
-        weighted = self._weighted_names(method)
-        if weighted is not None and not unique:
+        rng = child_rng(self.seed, "pool", key, method)
+        weighted = self._weighted_names(method) if not unique else None
+        if weighted is not None:
             names, cum = weighted
-            rng = child_rng(self.seed, "pool", key, method)
             values = rng.choices(names, cum_weights=cum, k=size)
-            self._pools[cache_key] = values
+        else:
+            master = self._master(method, max(MASTER_SIZE, size) if unique else MASTER_SIZE, unique)
+            if unique:
+                values = rng.sample(master, min(size, len(master)))
+            else:
+                values = rng.choices(master, k=size)
+        self._pools[cache_key] = values
+        return values
+
+    def _master(self, method: str, length: int, unique: bool) -> list[Any]:
+        """The first ``length`` values of the master list (distinct ones with ``unique``)."""
+        name = f"{method}~unique" if unique else method
+        key = (self.locale, name)
+        master = _MASTERS.get(key)
+        if master is None or len(master) < length:
+            master = self._read_master(name)
+            if master is None or len(master) < length:
+                master = self._make_master(method, length, unique)
+                self._write_master(name, master)
+            _MASTERS[key] = master
+        if self._lang == "ja" and method in _PAIR_METHODS:
+            values = []
+            for kanji, roman in master[:length]:
+                self.roman[kanji] = roman
+                values.append(kanji)
             return values
+        return master[:length]
+
+    def _make_master(self, method: str, length: int, unique: bool) -> list[Any]:
+        fake = self._faker
+        # A fixed seed: the master list is the same for every build and every machine.
+        fake.seed_instance(f"master:{self.locale}:{method}")
         pair_method = _PAIR_METHODS.get(method) if self._lang == "ja" else None
         if pair_method and hasattr(fake, pair_method):
             produce = getattr(fake, pair_method)
-            values = []
-            for _ in range(size):
+            pairs = []
+            for _ in range(length):
                 kanji, _kana, roman = produce()
-                self.roman[kanji] = _romanise(roman, "en")
-                values.append(kanji)
-        else:
+                pairs.append([kanji, _romanise(roman, "en")])
+            return pairs
+        try:
+            produce = getattr(fake, method)
+        except AttributeError:
+            raise UsageError(f"Faker has no method {method!r} in locale {self.locale}") from None
+        if not callable(produce):
+            raise UsageError(f"Faker {method!r} is not a method (expected e.g. company, city)")
+        if unique:
+            # Stop when Faker has run out of new values: a streak of repeats, a bound that does
+            # not depend on the length asked for, so a longer list always starts with a shorter one.
+            seen: dict[Any, None] = {}
+            streak = 0
+            while len(seen) < length and streak < 2000:
+                value = _clean(method, produce())
+                if value in seen:
+                    streak += 1
+                else:
+                    seen[value] = None
+                    streak = 0
+            return list(seen)
+        return [_clean(method, produce()) for _ in range(length)]
+
+    def _cache_file(self) -> Path:
+        return _cache_dir() / f"{self.locale}.json"
+
+    def _read_master(self, name: str) -> list[Any] | None:
+        try:
+            data = json.loads(self._cache_file().read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        values = data.get(name) if isinstance(data, dict) else None
+        return values if isinstance(values, list) else None
+
+    def _write_master(self, name: str, values: list[Any]) -> None:
+        """Adds a master list to the locale's cache file (atomically; a failed write is harmless)."""
+        path = self._cache_file()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                produce = getattr(fake, method)
-            except AttributeError:
-                raise UsageError(
-                    f"Faker has no method {method!r} in locale {self.locale}"
-                ) from None
-            if not callable(produce):
-                raise UsageError(f"Faker {method!r} is not a method (expected e.g. company, city)")
-            if unique:
-                seen: dict[Any, None] = {}
-                tries = 0
-                while len(seen) < size and tries < size * 4:
-                    seen[produce()] = None
-                    tries += 1
-                values = list(seen)
-            else:
-                values = [produce() for _ in range(size)]
-        values = [v.replace("\n", ", ") if isinstance(v, str) else v for v in values]
-        if method == "phone_number":
-            # Desk extensions ("x072") read as noise in a demo; real CRM data rarely has them.
-            values = [_EXTENSION.sub("", v) for v in values]
-        self._pools[cache_key] = values
-        return values
+                data = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            if not isinstance(data, dict):
+                data = {}
+            data[name] = values
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
 
     def _weighted_names(self, method: str) -> tuple[list[str], list[float]] | None:
         """Faker's own name lists with their frequency weights, drawn from directly.
@@ -132,23 +218,7 @@ class Pools:
         attrs = _NAME_LISTS.get(method)
         if attrs is None or self._lang == "ja":
             return None
-        provider = None
-        for p in self._faker.providers:
-            if all(hasattr(p, a) for a in attrs):
-                provider = p
-                break
-        if provider is None:
-            return None
-        merged: dict[str, float] = {}
-        for a in attrs:
-            data = getattr(provider, a)
-            items = data.items() if isinstance(data, dict) else ((v, 1.0) for v in data)
-            for name, w in items:
-                merged[name] = merged.get(name, 0.0) + float(w)
-        if not merged:
-            return None
-        names = list(merged)
-        return names, list(accumulate(merged[n] for n in names))
+        return _name_weights(self.locale, attrs)
 
     def ascii_name(self, text: str | None) -> str:
         """An ASCII, lower-case, dot-free form of a name for emails and usernames."""
@@ -185,6 +255,37 @@ def _romanise(text: str, lang: str) -> str:
     folded = unicodedata.normalize("NFKD", text.translate(_GERMAN))
     ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
     return _NOT_WORD.sub("", ascii_text)
+
+
+@lru_cache(maxsize=64)
+def _name_weights(locale: str, attrs: tuple[str, ...]) -> tuple[list[str], list[float]] | None:
+    # The person provider's module holds the lists; importing it is far cheaper than Faker().
+    try:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    except (ImportError, AttributeError):
+        return None
+    if not all(hasattr(provider, a) for a in attrs):
+        return None
+    merged: dict[str, float] = {}
+    for a in attrs:
+        data = getattr(provider, a)
+        items = data.items() if isinstance(data, dict) else ((v, 1.0) for v in data)
+        for name, w in items:
+            merged[name] = merged.get(name, 0.0) + float(w)
+    if not merged:
+        return None
+    names = list(merged)
+    return names, list(accumulate(merged[n] for n in names))
+
+
+def _clean(method: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\n", ", ")
+    if method == "phone_number":
+        # Desk extensions ("x072") read as noise in a demo; real CRM data rarely has them.
+        value = _EXTENSION.sub("", value)
+    return value
 
 
 def child_rng(seed: int, *parts: str) -> random.Random:
