@@ -18,6 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+# The SQLite dialect is imported with the module, not on the first build's create_engine().
+import sqlalchemy.dialects.sqlite  # noqa: F401
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.engine import Connection
 
@@ -112,7 +114,7 @@ def _fast_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # The file is private until renamed into place, so durability during the load buys nothing.
     cur = dbapi_conn.cursor()
     for pragma in (
-        "page_size=4096",
+        "page_size=16384",
         "journal_mode=OFF",
         "synchronous=OFF",
         "locking_mode=EXCLUSIVE",

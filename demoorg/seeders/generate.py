@@ -528,6 +528,14 @@ class OrgGenerator:
         ends = end if isinstance(end, list) else [end] * n
         out: list[Any] = []
         is_dt = f.type == "datetime"
+        if not is_dt and not isinstance(start, list) and not isinstance(end, list):
+            # The common case, a date between two fixed offsets: one draw per row, no branches.
+            lo, hi = math.floor(start), math.floor(max(start, end))
+            span = hi - lo + 1
+            out = [lo + int(span * r()) for _ in range(n)]
+            if src.clamp_max is None:
+                return out
+            starts = ends = []  # skip the general loop below
         for a, b in zip(starts, ends, strict=True):
             if a is None or b is None:
                 out.append(None)
@@ -660,6 +668,12 @@ _QUANTILES = 4096
 
 
 @functools.cache
+def _unit_quantiles() -> tuple[float, ...]:
+    unit = NormalDist()
+    return tuple(unit.inv_cdf((i + 0.5) / _QUANTILES) for i in range(_QUANTILES))
+
+
+@functools.cache
 def _quantile_table(src: m.NumberRange) -> tuple[float, ...]:
     """Evenly spaced quantiles of the field's distribution, clipped to its bounds.
 
@@ -667,8 +681,7 @@ def _quantile_table(src: m.NumberRange) -> tuple[float, ...]:
     distribution closely and costs one C-level call per batch instead of a Python call per row.
     """
     lo, hi = src.low, src.high
-    unit = NormalDist()
-    qs = [unit.inv_cdf((i + 0.5) / _QUANTILES) for i in range(_QUANTILES)]
+    qs = _unit_quantiles()
     if src.dist == "normal":
         mu = src.median if src.median is not None else (lo + hi) / 2
         sd = (hi - lo) / 6 or 1.0

@@ -180,31 +180,23 @@ class Pools:
             return list(seen)
         return [_clean(method, produce()) for _ in range(length)]
 
-    def _cache_file(self) -> Path:
-        return _cache_dir() / f"{self.locale}.json"
+    def _cache_file(self, name: str) -> Path:
+        return _cache_dir() / self.locale / f"{name}.json"
 
     def _read_master(self, name: str) -> list[Any] | None:
         try:
-            data = json.loads(self._cache_file().read_text("utf-8"))
+            values = json.loads(self._cache_file(name).read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        values = data.get(name) if isinstance(data, dict) else None
         return values if isinstance(values, list) else None
 
     def _write_master(self, name: str, values: list[Any]) -> None:
-        """Adds a master list to the locale's cache file (atomically; a failed write is harmless)."""
-        path = self._cache_file()
+        """Stores a master list (atomically; a failed write only costs speed next time)."""
+        path = self._cache_file(name)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                data = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError):
-                data = {}
-            if not isinstance(data, dict):
-                data = {}
-            data[name] = values
             tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+            tmp.write_text(json.dumps(values, ensure_ascii=False), "utf-8")
             os.replace(tmp, path)
         except OSError:
             pass
