@@ -15,6 +15,7 @@ import bisect
 import functools
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -82,6 +83,7 @@ class Batch:
         self.cols: dict[str, list[Any]] = {}
         self.targets = targets  # lookup field -> target object in this batch
         self.parent_object = parent_object
+        self.parent_spec = 0  # which of the object's parent specs made these rows (1, 2, …)
         self.rows: list[int] | None = None  # set on a subset: which rows of the parent batch
         # The whole batch a subset was cut from (None: this is it). Not a self-reference, which
         # would keep every batch alive until the cycle collector runs.
@@ -93,6 +95,8 @@ class Batch:
         head = "RecordTypeId" if parts[0] == "RecordType" else parts[0]
         if head == "ParentObject":
             return [self.parent_object] * self.size
+        if head == "ParentSpec":
+            return [self.parent_spec] * self.size
         col = self.cols[head]
         if len(parts) == 1:
             return col
@@ -102,6 +106,7 @@ class Batch:
 
     def subset(self, rows: list[int]) -> Batch:
         sub = Batch(self.gen, self.op, self.start, len(rows), self.targets, self.parent_object)
+        sub.parent_spec = self.parent_spec
         sub.cols = {k: [v[i] for i in rows] for k, v in self.cols.items()}
         sub.rows = [self.start + i for i in rows]
         sub._root = self.root
@@ -252,11 +257,12 @@ class OrgGenerator:
             columns = [f.name for f in op.obj.fields if f.store]
             done = 0
             hero_count = len(op.heroes)
-            for spec_field, spec_object, parent_rows in segments:
+            for spec_field, spec_object, parent_rows, spec_no in segments:
                 for s in range(0, len(parent_rows), BATCH):
                     size = min(BATCH, len(parent_rows) - s)
                     targets = {spec_field: spec_object} if spec_field else {}
                     batch = Batch(self, op, done, size, targets, spec_object)
+                    batch.parent_spec = spec_no
                     for p in op.obj.parents:
                         batch.cols[p.field] = [None] * size
                     if spec_field:
@@ -278,50 +284,43 @@ class OrgGenerator:
             if total == 0:
                 yield op, columns, [], Progress(op.obj.name, op.obj.plural, 0, 0, written, expected)
 
-    def _segments(self, op: ObjectPlan) -> list[tuple[str | None, str | None, list[int | None]]]:
+    def _segments(
+        self, op: ObjectPlan
+    ) -> list[tuple[str | None, str | None, list[int | None], int]]:
         """Rows to make, as runs that share a parent spec: (field, parent object, parent row of each)."""
         obj = op.obj
         heroes = op.heroes
         if obj.count is not None:
-            return [(None, None, [None] * (op.root_count or 0))]
-        segments: list[tuple[str | None, str | None, list[int | None]]] = []
+            return [(None, None, [None] * (op.root_count or 0), 0)]
+        segments: list[tuple[str | None, str | None, list[int | None], int]] = []
         hero_parents: dict[int, list[int | None]] = {i: [] for i in range(len(obj.parents))}
         for h in heroes:
             pobj, prow = self.hero_rows[h.parent] if h.parent else (None, None)
             idx = next(i for i, p in enumerate(obj.parents) if p.object == pobj)
             hero_parents[idx].append(prow)
-        if (
-            heroes
-            and len(
-                {
-                    self.tpl.object(obj.name).parents[i].field
-                    for i in hero_parents
-                    if hero_parents[i]
-                }
-            )
-            > 1
-        ):
+        kinds = {obj.parents[i].field for i in hero_parents if hero_parents[i]}
+        if len(kinds) > 1:
             raise ContentError(
                 f"heroes of {obj.name} have parents of different kinds (expected one)"
             )
-        first = True
         for i, p in enumerate(obj.parents):
-            store = self.stores[p.object]
             candidates = self._candidates(p.object, p.where)
             counts = self._counts(
                 p.per_parent, len(candidates), self.rng(obj.name, "per_parent", str(i))
             )
-            rows: list[int | None] = list(hero_parents[i]) if hero_parents[i] else []
+            # A hero child stands in for one of its parent's generated children, so Maria's
+            # diabetes diagnosis is not there twice.
+            taken = Counter(hero_parents[i])
+            rows: list[int | None] = list(hero_parents[i])
             for parent, c in zip(candidates, counts, strict=True):
-                if c:
+                c -= taken.get(parent, 0)
+                if c > 0:
                     rows.extend([parent] * c)
-            if hero_parents[i] and not first:
+            if hero_parents[i] and segments:
                 # Hero rows must come first; put their segment at the front.
-                segments.insert(0, (p.field, p.object, rows))
+                segments.insert(0, (p.field, p.object, rows, i + 1))
             else:
-                segments.append((p.field, p.object, rows))
-            first = False
-            del store
+                segments.append((p.field, p.object, rows, i + 1))
         return segments
 
     def _candidates(self, obj_name: str, where: m.Where) -> list[int]:
