@@ -44,6 +44,9 @@ def resolve_path(tpl: m.TemplateDef, obj: m.ObjectDef, path: str) -> m.FieldDef:
     for i, part in enumerate(parts):
         if part == "ParentObject" and i == 0 and len(current.parents) > 1:
             return m.FieldDef("ParentObject", "Parent Object", "text", None, store=False)
+        if part == "AsOfYear" and i == 0 and len(parts) == 1:
+            # The as-of date as a decimal year (2026-11-23 → 2026.893), for ages and model years.
+            return m.FieldDef("AsOfYear", "As-of Year", "number", None, store=False)
         if part == "ParentSpec" and i == 0 and len(current.parents) > 1:
             # Which parent spec made the record (1 for the first `parent:` entry, 2 for the next…).
             return m.FieldDef("ParentSpec", "Parent Spec", "number", None, store=False)

@@ -97,6 +97,8 @@ class Batch:
             return [self.parent_object] * self.size
         if head == "ParentSpec":
             return [self.parent_spec] * self.size
+        if head == "AsOfYear":
+            return [self.gen.as_of_year] * self.size
         col = self.cols[head]
         if len(parts) == 1:
             return col
@@ -182,6 +184,9 @@ class OrgGenerator:
         self.rngs: dict[str, random.Random] = {}
         self.hero_rows: dict[str, tuple[str, int]] = {}
         self.asof = plan.params.as_of
+        year_start = date(self.asof.year, 1, 1)
+        year_days = (date(self.asof.year + 1, 1, 1) - year_start).days
+        self.as_of_year = self.asof.year + (self.asof - year_start).days / year_days
         self._day_text: dict[int, str] = {}
         self._cum: dict[int, list[float]] = {}
         self._unique_order: dict[str, list[int]] = {}

@@ -214,7 +214,7 @@ def _mark_keeps(tpl: m.TemplateDef, by_name: dict[str, ObjectPlan]) -> None:
 
     def walk(obj: m.ObjectDef, path: str, own_in_store: bool) -> None:
         head, _, rest = path.partition(".")
-        if head in ("ParentObject", "ParentSpec"):
+        if head in ("ParentObject", "ParentSpec", "AsOfYear"):
             return
         if own_in_store:
             by_name[obj.name].keep.add("RecordTypeId" if head == "RecordType" else head)
