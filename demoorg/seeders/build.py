@@ -242,8 +242,16 @@ def _fill_deferred(conn: Connection, gen: OrgGenerator) -> None:
                 continue
             ids = gen.stores[target].id_list()
             own = store.id_list()
+            # Hero records keep what the template says of them.
+            fixed = {
+                gen.hero_rows[h.key][1]
+                for h in op.heroes
+                if any(name == f.name for name, _ in (*h.links, *h.values))
+            }
             updates = []
             for row in range(store.n):
+                if row in fixed:
+                    continue
                 if f.null_rate and rng.random() < f.null_rate:
                     continue
                 pick = rng.choice(cands)
@@ -266,7 +274,7 @@ def _rollups(conn: Connection, gen: OrgGenerator) -> None:
             if isinstance(src, m.Rollup):
                 rts = {
                     dev: gen.record_type_ids.get((src.child, dev), "")
-                    for _, dev, _ in gen.tpl.object(src.child).record_types
+                    for dev, _, _ in gen.tpl.object(src.child).record_types
                 }
                 cond, params = where_sql(src.where, "c", rts, gen_offset_date(gen))
                 agg = "COUNT(*)" if src.op == "count" else f"{src.op.upper()}(c.{quote(src.of)})"

@@ -109,7 +109,7 @@ class Batch:
     def subset(self, rows: list[int]) -> Batch:
         sub = Batch(self.gen, self.op, self.start, len(rows), self.targets, self.parent_object)
         sub.parent_spec = self.parent_spec
-        sub.cols = {k: [v[i] for i in rows] for k, v in self.cols.items()}
+        sub.cols = _SubsetColumns(self.cols, rows)
         sub.rows = [self.start + i for i in rows]
         sub._root = self.root
         sub.positions = [self.positions[i] for i in rows] if self.positions is not None else rows
@@ -123,6 +123,24 @@ class Batch:
         return (
             self.rows if self.rows is not None else list(range(self.start, self.start + self.size))
         )
+
+
+class _SubsetColumns(dict):
+    """A subset's columns, cut from the whole batch's only when read: a field with many cases
+    reads a few columns, not every column made so far."""
+
+    def __init__(self, source: dict[str, list[Any]], rows: list[int]) -> None:
+        super().__init__()
+        self._source = source
+        self._rows = rows
+
+    def __missing__(self, key: str) -> list[Any]:
+        col = self._source[key]
+        value = self[key] = [col[i] for i in self._rows]
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or key in self._source
 
 
 class StoreView:
@@ -555,11 +573,9 @@ class OrgGenerator:
                 minute = 480 + int(r() * 600)
                 out.append(min(max(day + minute / 1440, a), b))
             else:
-                out.append(
-                    math.floor(a + (math.floor(b) - math.floor(a) + 1) * r())
-                    if b >= a
-                    else math.floor(a)
-                )
+                # Whole days from a's day to b's day (a date-time bound counts as its day).
+                fa = math.floor(a)
+                out.append(fa + int((math.floor(b) - fa + 1) * r()))
         if src.clamp_max is not None:
             cap = self._point(src.clamp_max, batch)
             caps = cap if isinstance(cap, list) else [cap] * n
