@@ -140,11 +140,16 @@ class Copy:
 
 @dataclass(frozen=True, slots=True)
 class Pick:
-    """A random record of ``to`` (matching ``where``) for a lookup field."""
+    """A random record of ``to`` (matching ``where``) for a lookup field.
+
+    ``match`` pairs fields of the target with fields of the record being made: the pick is
+    among targets whose values equal the record's own (the vehicle definition of its model code).
+    """
 
     to: tuple[str, ...]
     where: Where = field(default_factory=Where)
     deferred: bool = False
+    match: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -879,7 +879,17 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
                 "defer: true is only for a lookup's whole source, not inside cases (expected it on the field)",
                 "defer",
             )
-        return m.Pick(targets, _parse_where(sec, "where"), deferred)
+        match = sec.take("match", dict, {})
+        for target_field, own_field in match.items():
+            if not isinstance(own_field, str) or not _PATH.match(own_field):
+                raise ContentError(
+                    f"match {target_field!r} is {describe(own_field)} (expected a field of this record)",
+                    sec.path,
+                    match.key_lines.get(target_field),
+                )
+        if match and (deferred or len(targets) != 1):
+            raise sec.error("match needs one target and no defer (expected `to: Object`)", "match")
+        return m.Pick(targets, _parse_where(sec, "where"), deferred, tuple(match.items()))
     if kind == "table":
         table = sec.take("table", str)
         column = sec.take("column", str)

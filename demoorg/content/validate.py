@@ -102,6 +102,8 @@ def source_refs(source: Any) -> list[str]:
             for k, v in source.args
             if isinstance(v, str) and k in ("first", "last", "domain", "name", "year")
         ]
+    if isinstance(source, m.Pick):
+        return [own for _, own in source.match]
     if isinstance(source, m.Cases):
         out: list[str] = []
         for cond, s in source.cases:
@@ -312,6 +314,12 @@ def _check_leaf(
                     *fat,
                 )
             _check_where(tpl, tpl.object(t), s.where, loc, *fat)
+            for target_field, _ in s.match:
+                if not tpl.object(t).has_field(target_field):
+                    raise loc.error(
+                        f"lookup {obj.name}.{f.name} matches on {t}.{target_field}, which does not exist (expected a field of {t})",
+                        *fat,
+                    )
     elif isinstance(s, m.TableColumn):
         if s.table not in tables:
             raise loc.error(

@@ -43,7 +43,7 @@ class Store:
     cols: dict[str, list[Any]] = field(default_factory=dict)
     ids: list[str] | None = None
     made_ids: list[str] = field(default_factory=list)
-    candidates: dict[Any, list[int]] = field(default_factory=dict)
+    candidates: dict[Any, Any] = field(default_factory=dict)  # where → rows (or match buckets)
 
     def id_list(self) -> list[str]:
         if self.ids is None or len(self.ids) != self.n:
@@ -593,6 +593,8 @@ class OrgGenerator:
             cands = self._candidates(src.to[0], src.where)
             if not cands:
                 return [None] * batch.size
+            if src.match:
+                return self._matched_pick(src, cands, batch, rng)
             return rng.choices(cands, k=batch.size)
         # Polymorphic: pick an object in proportion to its records, then a record; store the Id.
         pools = [(t, self._candidates(t, src.where)) for t in src.to]
@@ -605,6 +607,24 @@ class OrgGenerator:
             t, c = pools[w]
             out.append(self.stores[t].id_list()[rng.choice(c)])
         return out
+
+    def _matched_pick(
+        self, src: m.Pick, cands: list[int], batch: Batch, rng: random.Random
+    ) -> list[Any]:
+        """A target whose ``match`` fields equal this record's; none when nothing matches."""
+        target = src.to[0]
+        store = self.stores[target]
+        key = (src.where, src.match)
+        buckets = store.candidates.get(key)
+        if buckets is None:
+            cols = [store.cols[tf] for tf, _ in src.match]
+            buckets = {}
+            for row in cands:
+                buckets.setdefault(tuple(c[row] for c in cols), []).append(row)
+            store.candidates[key] = buckets
+        own = list(zip(*(batch.read(of) for _, of in src.match), strict=True))
+        choice = rng.choice
+        return [choice(b) if (b := buckets.get(k)) else None for k in own]
 
     def _cases(self, src: m.Cases, f: m.FieldDef, batch: Batch) -> list[Any]:
         n = batch.size

@@ -236,7 +236,7 @@ def _mark_keeps(tpl: m.TemplateDef, by_name: dict[str, ObjectPlan]) -> None:
                 if isinstance(s, m.Pick):
                     for t in s.to:
                         by_name[t].keep_ids = True
-                        for fld in s.where.fields():
+                        for fld in (*s.where.fields(), *(tf for tf, _ in s.match)):
                             walk(tpl.object(t), fld, own_in_store=True)
             if f.type == "lookup":
                 for t in f.reference_to:

@@ -1,0 +1,112 @@
+"""Value sources that tie records together: match, ParentSpec, AsOfYear and hero children."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from demoorg.content.template import load_template
+
+SHOP = """\
+schema_version: 1
+industry: shop
+label: Shop
+tables:
+  models:
+    columns: [code, name]
+    rows:
+      - [A1, Alpha]
+      - [B2, Beta]
+      - [C3, Gamma]
+objects:
+  Model:
+    count: {value: 3, scaling: fixed}
+    fields:
+      Code: {type: text, table: models, column: code, pick: each}
+      Name: {type: text, table: models, column: name, pick: each}
+  Owner:
+    count: 40
+    fields:
+      Name: {type: text, faker: last_name}
+      Premium: {type: boolean, values: {true: 30, false: 70}}
+  Unit:
+    parent:
+      - {field: OwnerId, object: Owner, where: {Premium: true}, per_parent: 1}
+      - {field: OwnerId, object: Owner, per_parent: {weights: {0: 50, 1: 50}}}
+    fields:
+      OwnerId: {type: lookup, reference_to: [Owner]}
+      Code:
+        type: text
+        cases:
+          - {when: {ParentSpec: 1}, const: A1}
+          - {values: [B2, C3]}
+      ModelId: {type: lookup, to: Model, match: {Code: Code}}
+      Name: {type: text, copy: ModelId.Name}
+      Built: {type: date, between: [-3y, -1d]}
+      ModelYear: {type: number, expr: AsOfYear + Built / 365.25, decimals: 0}
+heroes:
+  vip:
+    object: Owner
+    fields: {Name: Vip, Premium: true}
+  vip_unit:
+    object: Unit
+    parent: vip
+    fields: {Built: -10d}
+"""
+
+
+def _build(
+    write_template: Callable[..., Path], build: Callable[..., Any], tmp_path: Path, **params: Any
+) -> Path:
+    tpl = load_template(write_template(SHOP, name="shop"))
+    out = tmp_path / "shop.demoorg"
+    build(out, tpl=tpl, size=200, force=True, **params)
+    return out
+
+
+def test_match_picks_the_target_with_the_same_value(write_template, build, query, tmp_path):
+    org = _build(write_template, build, tmp_path)
+    rows = query(
+        org, "SELECT u.Code, m.Code, u.Name, m.Name FROM Unit u JOIN Model m ON m.Id = u.ModelId"
+    )
+    assert rows, "units were made"
+    assert all(uc == mc and un == mn for uc, mc, un, mn in rows)
+    (unmatched,) = query(org, "SELECT COUNT(*) FROM Unit WHERE ModelId IS NULL")[0]
+    assert unmatched == 0
+
+
+def test_parent_spec_tells_which_parent_spec_made_a_record(write_template, build, query, tmp_path):
+    org = _build(write_template, build, tmp_path)
+    # Every premium owner has exactly one A1 unit (spec 1); spec 2 never makes A1.
+    premium_without = query(
+        org,
+        "SELECT COUNT(*) FROM Owner o WHERE o.Premium = 1 AND "
+        "(SELECT COUNT(*) FROM Unit u WHERE u.OwnerId = o.Id AND u.Code = 'A1') != 1",
+    )[0][0]
+    assert premium_without == 0
+    a1_of_others = query(
+        org,
+        "SELECT COUNT(*) FROM Unit u JOIN Owner o ON o.Id = u.OwnerId "
+        "WHERE u.Code = 'A1' AND o.Premium = 0",
+    )[0][0]
+    assert a1_of_others == 0
+
+
+def test_a_hero_child_replaces_one_generated_child(write_template, build, query, tmp_path):
+    org = _build(write_template, build, tmp_path)
+    # The hero owner is premium, so spec 1 would give it one A1 unit; the hero unit takes its place.
+    (units,) = query(
+        org,
+        "SELECT COUNT(*) FROM Unit u JOIN Owner o ON o.Id = u.OwnerId WHERE o.Name = 'Vip' "
+        "AND u.Code = 'A1'",
+    )[0]
+    assert units == 1
+
+
+def test_as_of_year_follows_the_as_of_date(write_template, build, query, tmp_path):
+    org = _build(write_template, build, tmp_path, as_of=date(2030, 7, 1))
+    years = {y for (y,) in query(org, "SELECT DISTINCT ModelYear FROM Unit")}
+    assert years <= {2027, 2028, 2029, 2030}
+    assert 2030 in years
