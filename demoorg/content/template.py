@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -953,10 +955,28 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
 
 @functools.cache
 def _faker_methods() -> frozenset[str]:
+    """Faker's method names, cached on disk per Faker version (making a Faker() is slow)."""
+    from importlib.metadata import version
+
+    from demoorg.content.paths import user_home
+
+    # The version from package metadata: importing faker itself costs a tenth of a second.
+    cache = user_home() / "cache" / f"faker-{version('faker')}" / "methods.json"
+    try:
+        return frozenset(json.loads(cache.read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        pass
     from faker import Faker
 
-    fake = Faker("en_US")
-    return frozenset(n for n in dir(fake) if not n.startswith("_"))
+    names = sorted(n for n in dir(Faker("en_US")) if not n.startswith("_"))
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(names), "utf-8")
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # only speed is lost
+    return frozenset(names)
 
 
 def _faker_has(method: str) -> bool:
