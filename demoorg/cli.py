@@ -92,6 +92,14 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--on", dest="on", help="the day, YYYY-MM-DD (default: today)")
 
     sub.add_parser("list", help="list the industry templates")
+
+    au = sub.add_parser("audit", help="check an org against named realism rules")
+    au.add_argument("org", nargs="?", help="org file")
+    au.add_argument(
+        "--rule", action="append", metavar="NAME", help="run only this rule (may be repeated)"
+    )
+    au.add_argument("--list", action="store_true", help="list the rules and what they check")
+    au.add_argument("--json", action="store_true", help="machine-readable output")
     return p
 
 
@@ -291,6 +299,35 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from demoorg.org.audit import (
+        check_rule_names,
+        describe_rules,
+        format_results,
+        results_json,
+        rules_json,
+        run_audit,
+    )
+    from demoorg.org.orgfile import open_org
+
+    if args.list:
+        if args.json:
+            print(json.dumps(rules_json(), indent=2, ensure_ascii=False))
+        else:
+            print("\n".join(describe_rules()))
+        return 0
+    if not args.org:
+        raise UsageError("no org file given (expected demoorg audit ORG, or --list)")
+    names = check_rule_names(args.rule)
+    with open_org(args.org) as org:
+        results = run_audit(org, names)
+        if args.json:
+            print(json.dumps(results_json(org, results), indent=2, ensure_ascii=False))
+        else:
+            print("\n".join(format_results(results)))
+    return 1 if any(r.failed for r in results) else 0
+
+
 def default_org_path() -> Path:
     from demoorg.content.paths import user_home
 
@@ -326,4 +363,5 @@ _COMMANDS = {
     "validate": cmd_validate,
     "releases": cmd_releases,
     "list": cmd_list,
+    "audit": cmd_audit,
 }
