@@ -98,6 +98,7 @@ class DateRange:
     start: Offset
     end: Offset
     clamp_max: Offset | None = None
+    clamp_min: Offset | None = None
     business_hours: bool = True
 
 
@@ -144,12 +145,14 @@ class Pick:
 
     ``match`` pairs fields of the target with fields of the record being made: the pick is
     among targets whose values equal the record's own (the vehicle definition of its model code).
+    ``unique`` uses each target once before any is used again (one lead per converted contact).
     """
 
     to: tuple[str, ...]
     where: Where = field(default_factory=Where)
     deferred: bool = False
     match: tuple[tuple[str, str], ...] = ()
+    unique: bool = False  # each target at most once while there are unused ones
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,7 @@ _SOURCE_MODIFIERS = (
     "pick",
     "args",
     "max",
+    "min",
     "when",
 )
 
@@ -807,12 +808,12 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
             raise sec.error(f"between has {len(rng)} values (expected two: [low, high])", "between")
         if ftype in m.DATE_TYPES:
             start, end = parse_offset(rng[0], sec, "between"), parse_offset(rng[1], sec, "between")
-            clamp = (
-                parse_offset(sec.take("max", (str, int, float)), sec, "max")
-                if sec.has("max")
-                else None
-            )
-            return m.DateRange(start, end, clamp)
+            # max/min keep a value inside other bounds (not after today, not before the parent).
+            clamps = [
+                parse_offset(sec.take(k, (str, int, float)), sec, k) if sec.has(k) else None
+                for k in ("max", "min")
+            ]
+            return m.DateRange(start, end, clamps[0], clamp_min=clamps[1])
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in rng):
             raise sec.error(f"between of {where} is {rng!r} (expected two numbers)", "between")
         low, high = float(rng[0]), float(rng[1])
@@ -891,7 +892,12 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
                 )
         if match and (deferred or len(targets) != 1):
             raise sec.error("match needs one target and no defer (expected `to: Object`)", "match")
-        return m.Pick(targets, _parse_where(sec, "where"), deferred, tuple(match.items()))
+        unique = sec.take("unique", bool, False)
+        if unique and (deferred or len(targets) != 1):
+            raise sec.error(
+                "unique needs one target and no defer (expected `to: Object`)", "unique"
+            )
+        return m.Pick(targets, _parse_where(sec, "where"), deferred, tuple(match.items()), unique)
     if kind == "table":
         table = sec.take("table", str)
         column = sec.take("column", str)

@@ -95,7 +95,11 @@ def source_refs(source: Any) -> list[str]:
     if isinstance(source, m.Expr):
         return list(source.refs)
     if isinstance(source, m.DateRange):
-        return [o.ref for o in (source.start, source.end, source.clamp_max) if o and o.ref]
+        return [
+            o.ref
+            for o in (source.start, source.end, source.clamp_max, source.clamp_min)
+            if o and o.ref
+        ]
     if isinstance(source, m.Generator):
         return [
             v

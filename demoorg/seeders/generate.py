@@ -208,6 +208,7 @@ class OrgGenerator:
         self._day_text: dict[int, str] = {}
         self._cum: dict[int, list[float]] = {}
         self._unique_order: dict[str, list[int]] = {}
+        self._unique_state: dict[str, dict[int, list[int]]] = {}
         self.seen_emails: set[str] = set()
         self.seen_usernames: set[str] = set()
         from demoorg.seeders.pools import DEFAULT_POOL
@@ -555,7 +556,7 @@ class OrgGenerator:
             lo, hi = math.floor(start), math.floor(max(start, end))
             span = hi - lo + 1
             out = [lo + int(span * r()) for _ in range(n)]
-            if src.clamp_max is None:
+            if src.clamp_max is None and src.clamp_min is None:
                 return out
             starts = ends = []  # skip the general loop below
         for a, b in zip(starts, ends, strict=True):
@@ -583,6 +584,13 @@ class OrgGenerator:
                 v if v is None or c is None or v <= c else (c if is_dt else math.floor(c))
                 for v, c in zip(out, caps, strict=True)
             ]
+        if src.clamp_min is not None:
+            floor_ = self._point(src.clamp_min, batch)
+            floors = floor_ if isinstance(floor_, list) else [floor_] * n
+            out = [
+                v if v is None or c is None or v >= c else (c if is_dt else math.ceil(c))
+                for v, c in zip(out, floors, strict=True)
+            ]
         if not is_dt:
             out = [None if v is None else int(v) for v in out]
         return out
@@ -595,6 +603,9 @@ class OrgGenerator:
                 return [None] * batch.size
             if src.match:
                 return self._matched_pick(src, cands, batch, rng)
+            if src.unique:
+                draw = self._unique_draw(f"{batch.obj.name}.{f.name}", rng)
+                return [draw(cands) for _ in range(batch.size)]
             return rng.choices(cands, k=batch.size)
         # Polymorphic: pick an object in proportion to its records, then a record; store the Id.
         pools = [(t, self._candidates(t, src.where)) for t in src.to]
@@ -623,8 +634,24 @@ class OrgGenerator:
                 buckets.setdefault(tuple(c[row] for c in cols), []).append(row)
             store.candidates[key] = buckets
         own = list(zip(*(batch.read(of) for _, of in src.match), strict=True))
-        choice = rng.choice
-        return [choice(b) if (b := buckets.get(k)) else None for k in own]
+        draw = (
+            self._unique_draw(f"{batch.obj.name}.{src.to[0]}.{src.match}", rng)
+            if src.unique
+            else rng.choice
+        )
+        return [draw(b) if (b := buckets.get(k)) else None for k in own]
+
+    def _unique_draw(self, key: str, rng: random.Random) -> Callable[[list[int]], int]:
+        """Draws from a candidate list without repeats until it is used up, then starts over."""
+        state = self._unique_state.setdefault(key, {})
+
+        def draw(cands: list[int]) -> int:
+            order = state.get(id(cands))
+            if not order:
+                order = state[id(cands)] = rng.sample(cands, len(cands))
+            return order.pop()
+
+        return draw
 
     def _cases(self, src: m.Cases, f: m.FieldDef, batch: Batch) -> list[Any]:
         n = batch.size

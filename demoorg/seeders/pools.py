@@ -27,6 +27,7 @@ from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 
 from demoorg.errors import UsageError
+from demoorg.seeders.phones import phone_is_valid
 
 #: Default pool size: large enough that values repeat at natural rates, small enough to build fast.
 DEFAULT_POOL = 400
@@ -165,6 +166,17 @@ class Pools:
             raise UsageError(f"Faker has no method {method!r} in locale {self.locale}") from None
         if not callable(produce):
             raise UsageError(f"Faker {method!r} is not a method (expected e.g. company, city)")
+        if method == "phone_number":
+            # Some of Faker's formats break the locale's numbering plan (a Japanese number with
+            # no trunk 0); keep only numbers that are dialable where the org is set.
+            valid: list[Any] = []
+            for _ in range(length * 20):
+                value = _clean(method, produce())
+                if phone_is_valid(value, self.locale):
+                    valid.append(value)
+                    if len(valid) == length:
+                        break
+            return valid or [_clean(method, produce()) for _ in range(length)]
         if unique:
             # Stop when Faker has run out of new values: a streak of repeats, a bound that does
             # not depend on the length asked for, so a longer list always starts with a shorter one.
