@@ -336,10 +336,15 @@ class OrgGenerator:
             # diabetes diagnosis is not there twice.
             taken = Counter(hero_parents[i])
             rows: list[int | None] = list(hero_parents[i])
-            for parent, c in zip(candidates, counts, strict=True):
-                c -= taken.get(parent, 0)
-                if c > 0:
-                    rows.extend([parent] * c)
+            if not taken and len(set(counts)) == 1:
+                # The same number of children for every parent (per_parent: 3): no bookkeeping.
+                k = counts[0] if counts else 0
+                rows.extend(parent for parent in candidates for _ in range(k))
+            else:
+                for parent, c in zip(candidates, counts, strict=True):
+                    c -= taken.get(parent, 0)
+                    if c > 0:
+                        rows.extend([parent] * c)
             if hero_parents[i] and segments:
                 # Hero rows must come first; put their segment at the front.
                 segments.insert(0, (p.field, p.object, rows, i + 1))
@@ -698,8 +703,9 @@ class OrgGenerator:
                     if ids is not None:
                         col = [None if v is None else ids[v] for v in col]
             elif f.type == "date":
-                dt = self.day_text
-                col = [None if v is None else dt(v) for v in col]
+                texts = {v: self.day_text(v) for v in set(col) if v is not None}
+                texts[None] = None
+                col = [texts[v] for v in col]
             elif f.type == "datetime":
                 col = [None if v is None else self.datetime_text(v) for v in col]
             elif f.type == "boolean":

@@ -105,6 +105,14 @@ def slug(text: str) -> str:
     return _SLUG.sub("", text.lower())
 
 
+def _domain(value: Any, ascii_name: Any) -> str:
+    words = [
+        w for w in _WORD_SPLIT.split(str(value or "").lower()) if w and w not in _COMPANY_WORDS
+    ]
+    base = ascii_name("".join(words)) or "company"
+    return f"{base[:24]}.example.com"
+
+
 def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> list[Any]:
     args = dict(src.args)
     n = batch.size
@@ -135,16 +143,10 @@ def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> lis
             out.append(email)
         return out
     if name == "domain":
-        out = []
-        for value in cols.get("name", [""] * n):
-            words = [
-                w
-                for w in _WORD_SPLIT.split(str(value or "").lower())
-                if w and w not in _COMPANY_WORDS
-            ]
-            base = gen.pools.ascii_name("".join(words)) or "company"
-            out.append(f"{base[:24]}.example.com")
-        return out
+        names = cols.get("name", [""] * n)
+        # Company names come from pools: work out each distinct name's domain once.
+        domains = {value: _domain(value, gen.pools.ascii_name) for value in set(names)}
+        return [domains[value] for value in names]
     if name == "website":
         return [None if d is None else f"https://www.{d}" for d in cols.get("domain", [None] * n)]
     if name == "person_name":
