@@ -110,3 +110,42 @@ def test_as_of_year_follows_the_as_of_date(write_template, build, query, tmp_pat
     years = {y for (y,) in query(org, "SELECT DISTINCT ModelYear FROM Unit")}
     assert years <= {2027, 2028, 2029, 2030}
     assert 2030 in years
+
+
+PAIRS = """\
+schema_version: 1
+industry: pairs
+label: Pairs
+objects:
+  Seat:
+    count: {value: 30, scaling: fixed}
+    fields:
+      Name: {type: text, sequence: "S{n:02}"}
+      CreatedDate: {type: datetime, between: [-400d, -1d]}
+  Ticket:
+    count: {value: 30, scaling: fixed}
+    fields:
+      Name: {type: text, sequence: "T{n:02}"}
+      SeatId: {type: lookup, to: Seat, unique: true}
+      CreatedDate: {type: datetime, between: [-500d, -1d], min: SeatId.CreatedDate}
+"""
+
+
+def test_unique_picks_use_every_target_once(write_template, build, query, tmp_path):
+    tpl = load_template(write_template(PAIRS, name="pairs"))
+    org = tmp_path / "pairs.demoorg"
+    build(org, tpl=tpl, size=60)
+    (tickets, seats) = query(org, "SELECT COUNT(*), COUNT(DISTINCT SeatId) FROM Ticket")[0]
+    assert tickets == seats == 30
+
+
+def test_min_keeps_a_date_after_another(write_template, build, query, tmp_path):
+    tpl = load_template(write_template(PAIRS, name="pairs"))
+    org = tmp_path / "pairs.demoorg"
+    build(org, tpl=tpl, size=60)
+    early = query(
+        org,
+        "SELECT COUNT(*) FROM Ticket t JOIN Seat s ON s.Id = t.SeatId "
+        "WHERE t.CreatedDate < s.CreatedDate",
+    )[0][0]
+    assert early == 0
