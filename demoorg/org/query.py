@@ -216,6 +216,7 @@ class TileData:
     series: list[tuple[Any, float]] = field(default_factory=list)
     bucket: str | None = None
     group_type: str | None = None
+    aggregate: str = "count"
 
     @property
     def total(self) -> float:
@@ -428,7 +429,8 @@ class OrgReader:
                         c.path for c in self.list_columns(child.name) if c.path != f.name
                     )
                     related.append(RelatedSpec(child.name, f.name, columns[:4]))
-        return Layout(tuple(cols[:4]), None, (Section("Details", fields, 2),), tuple(related))
+        section = Section(f"{info.label} Information", fields, 2)
+        return Layout(tuple(cols[:4]), None, (section,), tuple(related))
 
     def _stored_path(self, obj: str, path: str) -> bool:
         try:
@@ -895,6 +897,7 @@ class OrgReader:
             format=_tile_format(self, tile),
             object=obj,
             bucket=tile.get("bucket"),
+            aggregate=tile.get("aggregate") or "count",
         )
         agg = tile.get("aggregate") or "count"
         if agg == "count":

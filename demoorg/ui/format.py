@@ -128,8 +128,8 @@ class Formatter:
             return ""
         return self.locale.toString(QDate(d.year, d.month, 1), "MMMM yyyy")
 
-    def bucket(self, key: Any, bucket: str | None) -> str:
-        """A chart's time bucket: ``Mar 2026``, ``Q1 2026``, ``2026``."""
+    def bucket(self, key: Any, bucket: str | None, short: bool = False) -> str:
+        """A chart's time bucket: ``Mar 2026``, ``Q1 2026``, ``2026`` (short: ``Mar 26``)."""
         if key is None:
             return "(Blank)"
         text = str(key)
@@ -137,9 +137,10 @@ class Formatter:
             return text
         if bucket == "quarter" and "-Q" in text:
             year, q = text.split("-Q")
-            return f"Q{q} {year}"
+            return f"Q{q} {year[2:] if short else year}"
         try:
-            return self.locale.toString(QDate(int(text[:4]), int(text[5:7]), 1), "MMM yyyy")
+            fmt = "MMM yy" if short else "MMM yyyy"
+            return self.locale.toString(QDate(int(text[:4]), int(text[5:7]), 1), fmt)
         except ValueError:
             return text
 

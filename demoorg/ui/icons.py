@@ -35,7 +35,7 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "CareObservation": ("#06A59A", "♥"),
     "MedicationStatement": ("#D4504C", "✚"),
     "CarePlan": ("#3BA755", "☑"),
-    "MemberPlan": ("#0D9DDA", "⛨"),
+    "MemberPlan": ("#0D9DDA", "❖"),
     "ServiceAppointment": ("#7E8BE4", "◷"),
     "CareRequest": ("#DD7A01", "⚖"),
     "RecordType": ("#8A8A8A", "▣"),
@@ -105,7 +105,9 @@ def _icon(name: str, size: int, ratio: float, round_: bool, color: str | None) -
     return pm
 
 
-def object_icon(name: str, size: int = 32, round_: bool = False, color: str | None = None) -> QPixmap:
+def object_icon(
+    name: str, size: int = 32, round_: bool = False, color: str | None = None
+) -> QPixmap:
     """The icon of an object (``Account``), a dashboard (``dashboard``) or an activity kind."""
     return _icon(name, size, _ratio(), round_, color)
 

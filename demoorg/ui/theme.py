@@ -143,7 +143,8 @@ QToolTip {{ color: {TEXT}; background: {CARD}; border: 1px solid {LINE_STRONG}; 
 QToolButton#navTab {{ border: none; border-bottom: 3px solid transparent; padding: 12px 14px 9px 14px;
                       font-size: 13px; color: {TEXT}; background: transparent; }}
 QToolButton#navTab:hover {{ background: {HOVER}; border-bottom: 3px solid {LINE_STRONG}; }}
-QToolButton#navTab:checked {{ border-bottom: 3px solid {b}; font-weight: 700; background: {bl}; }}
+QToolButton#navTab:checked {{ border-bottom: 3px solid {b}; color: {bd}; background: {bl}; }}
+QToolButton::menu-indicator {{ image: none; width: 0; }}
 QToolButton#launcher {{ border: none; border-radius: 6px; padding: 6px; background: transparent; }}
 QToolButton#launcher:hover {{ background: {HOVER}; }}
 QToolButton#iconButton {{ border: 1px solid {LINE_STRONG}; border-radius: 6px; padding: 4px 8px;
@@ -157,11 +158,16 @@ QToolButton#iconButton:disabled {{ color: {LINE_STRONG}; border-color: {LINE}; }
 QLineEdit, QComboBox, QSpinBox, QDateEdit, QPlainTextEdit {{
     background: {CARD}; border: 1px solid {LINE_STRONG}; border-radius: 6px; padding: 6px 9px;
     selection-background-color: {b}; selection-color: {on}; min-height: 18px; }}
+QSpinBox::up-button, QSpinBox::down-button {{ subcontrol-origin: border; width: 0px; border: none; }}
+QSpinBox QLineEdit, QDateEdit QLineEdit, QComboBox QLineEdit {{
+    border: none; padding: 0; margin: 0; background: transparent; min-height: 0; }}
+QSpinBox QLineEdit {{ padding-left: 8px; }}
 QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDateEdit:focus {{ border: 1px solid {b}; }}
 QLineEdit#globalSearch {{ border-radius: 17px; padding: 7px 14px; background: {PAGE};
-                          border: 1px solid {LINE}; min-width: 380px; }}
+                          border: 1px solid {LINE}; }}
 QLineEdit#globalSearch:focus {{ background: {CARD}; border: 1px solid {b}; }}
-QComboBox::drop-down {{ border: none; width: 22px; }}
+QComboBox::drop-down, QDateEdit::drop-down {{ border: none; width: 24px; }}
+QComboBox::down-arrow, QDateEdit::down-arrow {{ image: url({_chevron()}); width: 10px; height: 10px; }}
 QComboBox QAbstractItemView {{ background: {CARD}; border: 1px solid {LINE_STRONG};
                                selection-background-color: {SELECTED}; selection-color: {TEXT}; }}
 QCheckBox {{ spacing: 8px; }}
@@ -181,7 +187,7 @@ QPushButton#link, QPushButton#chip {{ border: none; background: transparent; pad
 QPushButton#link:hover {{ text-decoration: underline; }}
 QPushButton#chip {{ background: {SELECTED}; border-radius: 12px; padding: 3px 10px; color: {TEXT}; }}
 QPushButton#segment {{ border-radius: 0; margin: 0; color: {TEXT}; font-weight: 400; }}
-QPushButton#segment:checked {{ background: {b}; color: {on}; border-color: {b}; font-weight: 600; }}
+QPushButton#segment:checked {{ background: {b}; color: {on}; border-color: {b}; }}
 
 /* cards you can pick */
 #pickCard {{ background: {CARD}; border: 1px solid {LINE}; border-radius: 10px; }}
@@ -202,7 +208,8 @@ QHeaderView::section {{ background: #FAFAF9; color: {TEXT_WEAK}; font-size: 12px
 QHeaderView::section:hover {{ background: {HOVER}; }}
 QTableCornerButton::section {{ background: #FAFAF9; border: none; }}
 #relatedHeader {{ color: {TEXT_WEAK}; font-size: 12px; font-weight: 600; }}
-#relatedCell {{ font-size: 13px; }}
+#relatedCell {{ font-size: 13px; border-top: 1px solid {LINE}; }}
+#fieldCell {{ border: none; border-bottom: 1px solid {LINE}; }}
 
 /* progress */
 QProgressBar {{ border: none; border-radius: 5px; background: {LINE}; max-height: 10px;
@@ -220,6 +227,32 @@ QMenu::item {{ padding: 6px 22px 6px 12px; border-radius: 4px; }}
 QMenu::item:selected {{ background: {SELECTED}; }}
 QMenu::separator {{ height: 1px; background: {LINE}; margin: 4px 8px; }}
 """
+
+
+def _chevron() -> str:
+    """A small chevron image for drop-downs (the stylesheet needs a file), drawn once."""
+    import tempfile
+    from pathlib import Path
+
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QImage, QPainter, QPen
+
+    path = Path(tempfile.gettempdir()) / "demoorg-ui" / "chevron-down-v1.png"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img = QImage(40, 40, QImage.Format.Format_ARGB32)
+        img.fill(Qt.GlobalColor.transparent)
+        p = QPainter(img)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(QColor(TEXT_WEAK))
+        pen.setWidthF(5)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        p.drawPolyline([QPointF(8, 14), QPointF(20, 26), QPointF(32, 14)])
+        p.end()
+        img.save(str(path))
+    return path.as_posix()
 
 
 def apply(app: QApplication, brand: Brand | None = None) -> None:

@@ -1,0 +1,64 @@
+"""Starting the desktop app: ``demoorg`` with no command calls :func:`run_app`.
+
+The app opens the org used last, where the user left it; with no org yet it shows the start page,
+which builds the default medical org in one click. Window state, recent orgs and shortcut
+overrides persist in one settings file in the user's demoorg folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from demoorg import __version__
+from demoorg.ui import theme
+from demoorg.ui.main_window import MainWindow
+
+
+def settings() -> QSettings:
+    """The user's settings: ``settings.ini`` in the demoorg folder (``DEMOORG_HOME`` overrides)."""
+    from demoorg.content.paths import user_home
+
+    return QSettings(str(user_home() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def make_app(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication, high-DPI aware and themed (an existing one is reused)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        # Fractional scale factors (125 %, 150 %) render crisp instead of rounding to 1× or 2×.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(list(argv if argv is not None else sys.argv[:1]))
+    app.setApplicationName("demoorg")
+    app.setApplicationDisplayName("demoorg")
+    app.setOrganizationName("demoorg")
+    app.setApplicationVersion(__version__)
+    theme.apply(app)
+    return app
+
+
+def create_main_window(
+    config: QSettings | None = None, today: date | None = None, open_last: bool = True
+) -> MainWindow:
+    """The main window, with the last org open when there is one."""
+    win = MainWindow(config or settings(), today=today)
+    if open_last:
+        win.open_last()
+    return win
+
+
+def run_app(argv: Sequence[str] | None = None) -> int:
+    """Runs the desktop app until its window closes; returns the exit code."""
+    app = make_app(argv)
+    win = create_main_window()
+    win.show()
+    return app.exec()
