@@ -155,7 +155,7 @@ def bar_chart(data: TileData, fmt: Formatter, colors: list[str]) -> QChart:
     chart.addSeries(series)
     cats = QBarCategoryAxis()
     if counts:
-        cats.append([elide(group_label(fmt, data, k)) for k, _ in rows])
+        cats.append([elide(group_label(fmt, data, k), 22) for k, _ in rows])
     else:  # money and decimals read better formatted by the locale, next to their category
         cats.append(
             [
@@ -220,9 +220,16 @@ def pie_chart(data: TileData, fmt: Formatter, colors: list[str], donut: bool) ->
     chart = _base_chart()
     series = QPieSeries()
     total = data.total or 1.0
-    for i, (k, v) in enumerate(data.series):
+    rows = [
+        (elide(group_label(fmt, data, k), 22), value_text(fmt, v, data.format, True), v)
+        for k, v in data.series
+    ]
+    # A narrow legend elides "Completed 1.8K · 67%" to "Completed 1.8K ·…": when any entry is
+    # long, every entry gives its share only (the total sits in the hole).
+    with_values = all(len(name) + len(value) <= 12 for name, value, _ in rows)
+    for i, (name, value, v) in enumerate(rows):
         share = round(100 * v / total)
-        text = f"{elide(group_label(fmt, data, k), 26)}  {value_text(fmt, v, data.format, True)} · {share}%"
+        text = f"{name}  {value} · {share}%" if with_values else f"{name}  {share}%"
         sl = series.append(text, v)
         sl.setColor(QColor(colors[i % len(colors)]))
         sl.setBorderColor(QColor("#FFFFFF"))
