@@ -252,19 +252,30 @@ class RecordPageWidget(QScrollArea):
             return rec.values.get(path)
         return self.reader.path_value(rec.object, rec.id, path)
 
+    def _sections(self, rec: Record) -> list[Any]:
+        """The layout's sections that say something about this record.
+
+        One layout serves every record type, so a patient's page would show an empty
+        "Organization" section; a section whose fields are all blank is left out, as a
+        record-type layout would.
+        """
+        return [
+            section
+            for section in self.reader.layout(rec.object).sections
+            if section.fields
+            and any(self._path_value(rec, path) not in (None, "") for path in section.fields)
+        ]
+
     def _details_height(self, rec: Record) -> int:
         h = 60
-        for section in self.reader.layout(rec.object).sections:
+        for section in self._sections(rec):
             cols = max(1, min(section.columns, 3))
             h += 40 + 56 * -(-len(section.fields) // cols)
         return h
 
     def _details(self, rec: Record) -> QWidget:
-        layout = self.reader.layout(rec.object)
         card = Card("Details")
-        for section in layout.sections:
-            if not section.fields:
-                continue
+        for section in self._sections(rec):
             card.body.addWidget(label(section.label, "sectionTitle"))
             items = [
                 (self.reader.column(rec.object, path).label, self._cell(rec, path))
