@@ -66,6 +66,9 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--domain", help="the customer's email domain (default: <name>.example.com)")
     s.add_argument("--color", help="brand colour #RRGGBB")
     s.add_argument(
+        "--logo", help="the customer's logo, a PNG, SVG or JPEG file (stored in the org)"
+    )
+    s.add_argument(
         "--locale", default="en_US", help="Faker locale: en_US, en_GB, de_DE, fr_FR, ja_JP, zh_CN…"
     )
     s.add_argument(
@@ -100,6 +103,40 @@ def make_parser() -> argparse.ArgumentParser:
     )
     au.add_argument("--list", action="store_true", help="list the rules and what they check")
     au.add_argument("--json", action="store_true", help="machine-readable output")
+
+    ex = sub.add_parser(
+        "export", help="export an org for Salesforce tooling (Data Loader, CumulusCI) or as JSON"
+    )
+    ex.add_argument("org", help="org file")
+    ex.add_argument(
+        "out", help="output folder (dataloader, cumulusci) or file (json; - for standard output)"
+    )
+    ex.add_argument(
+        "--format",
+        dest="export_format",
+        required=True,
+        metavar="FORMAT",
+        help="dataloader, cumulusci or json",
+    )
+    ex.add_argument(
+        "--with-users", action="store_true", help="also export User records and lookups to them"
+    )
+    ex.add_argument(
+        "--force", action="store_true", help="write into a non-empty folder or replace a file"
+    )
+
+    pk = sub.add_parser("pack", help="bundle a template folder into one .demopack file")
+    pk.add_argument("template", help="template name or folder (e.g. industries/medical)")
+    pk.add_argument("--out", "-o", help="pack file to write (default: <name>.demopack)")
+    pk.add_argument("--force", action="store_true", help="replace an existing pack file")
+
+    ins = sub.add_parser("install", help="check a .demopack and install it as your own template")
+    ins.add_argument("pack", help=".demopack file")
+    ins.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace an installed template of the same name (the old one is kept as a backup)",
+    )
     return p
 
 
@@ -133,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
     from demoorg.content.releases import release_on, resolve_release
     from demoorg.content.template import load_template
+    from demoorg.seeders.build import load_logo
     from demoorg.seeders.plan import BuildParams, Prospect, parse_size
     from demoorg.seeders.pools import check_locale
 
@@ -158,6 +196,8 @@ def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
     prospect_name = args.prospect.strip()
     if not prospect_name:
         raise UsageError("empty prospect name (expected the customer's company name)")
+    if args.logo:
+        load_logo(Path(args.logo))  # a bad logo is a usage error before anything is built
     tpl = load_template(args.industry)
     params = BuildParams(
         industry=tpl.industry,
@@ -168,7 +208,7 @@ def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
         as_of=as_of,
         release=release,
         preview=args.preview,
-        prospect=Prospect(prospect_name, args.domain, args.color),
+        prospect=Prospect(prospect_name, args.domain, args.color, args.logo),
     )
     out = (
         Path(args.out) if args.out else Path(f"{_file_slug(prospect_name)}-{tpl.industry}.demoorg")
@@ -328,6 +368,46 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if any(r.failed for r in results) else 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from demoorg.org.export import check_output, export_org
+    from demoorg.org.orgfile import open_org
+
+    fmt = args.export_format
+    # The output is checked before the org is read, so a refusal costs nothing and writes nothing.
+    check_output(args.out, fmt, args.force)
+    with open_org(args.org) as org:
+        result = export_org(org, fmt, args.out, force=args.force, include_users=args.with_users)
+    if result.path != "-":
+        print(
+            f"Exported {result.rows:,} records of {len(result.counts)} objects "
+            f"to {result.path} ({fmt})."
+        )
+    return 0
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    from demoorg.content.packs import make_pack
+
+    result = make_pack(args.template, args.out, force=args.force)
+    print(
+        f"Packed {result.label} ({result.industry}) into {result.path}: {result.files} files, "
+        f"{result.bytes:,} bytes, templates {', '.join(result.folders)}."
+    )
+    return 0
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from demoorg.content.packs import install_pack
+
+    result = install_pack(args.pack, replace=args.replace)
+    print(f"Installed {result.label} ({result.industry}) into {result.path}.")
+    for backup in result.backups:
+        print(f"  previous version kept at {backup}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def default_org_path() -> Path:
     from demoorg.content.paths import user_home
 
@@ -364,4 +444,7 @@ _COMMANDS = {
     "releases": cmd_releases,
     "list": cmd_list,
     "audit": cmd_audit,
+    "export": cmd_export,
+    "pack": cmd_pack,
+    "install": cmd_install,
 }

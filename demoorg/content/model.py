@@ -165,6 +165,19 @@ class TableColumn:
 
 
 @dataclass(frozen=True, slots=True)
+class Geo:
+    """A part of a real place in the org's locale: city, state, postcode or country.
+
+    Fields of one record that read ``geo`` share one place (weighted by population), so a city
+    sits in its own state with a matching postcode. ``pick`` names the place when a record has
+    two addresses (billing and shipping).
+    """
+
+    part: str
+    pick: str = "geo"
+
+
+@dataclass(frozen=True, slots=True)
 class Generator:
     """A named generator written in Python (email, vin, luhn...), given field paths as inputs."""
 
@@ -212,6 +225,7 @@ Source = (
     | Copy
     | Pick
     | TableColumn
+    | Geo
     | Generator
     | Expr
     | Rollup

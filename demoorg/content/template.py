@@ -43,6 +43,9 @@ GENERATORS: dict[str, tuple[str, ...]] = {
     "license_plate": (),
 }
 
+#: The parts of a place that `geo` gives (demoorg/seeders/geo/<locale>.csv).
+GEO_PARTS = ("city", "state", "postcode", "country")
+
 #: Salesforce's own key prefixes, so record Ids look like the real thing.
 KEY_PREFIXES = {
     "Account": "001",
@@ -93,6 +96,7 @@ _SOURCE_KEYS = (
     "copy",
     "to",
     "table",
+    "geo",
     "generator",
     "expr",
     "rollup",
@@ -902,6 +906,14 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
         table = sec.take("table", str)
         column = sec.take("column", str)
         return m.TableColumn(table, column, sec.take("pick", str, table))
+    if kind == "geo":
+        part = sec.take("geo", str)
+        if part not in GEO_PARTS:
+            raise sec.error(
+                f"geo part {part!r} is unknown{suggest(part, GEO_PARTS)} (expected one of: {', '.join(GEO_PARTS)})",
+                "geo",
+            )
+        return m.Geo(part, sec.take("pick", str, "geo"))
     if kind == "generator":
         name = sec.take("generator", str)
         if name not in GENERATORS:

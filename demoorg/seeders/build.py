@@ -1,11 +1,15 @@
-"""Builds an org file: plan, generate, write, finish, then rename into place atomically.
+"""Builds an org: plan, generate, write, finish, then rename into place atomically.
 
-The org is written to a temporary file beside the target and renamed over it only when complete,
-so an interrupted or failed build leaves any previous org exactly as it was.
+An SQLite org is written to a temporary file beside the target and renamed over it only when
+complete. A PostgreSQL org is written, in one transaction, into a temporary schema that is renamed
+to the org's name just before the commit. Either way an interrupted or failed build leaves any
+previous org exactly as it was. What differs between the two lives in
+:mod:`demoorg.seeders.writers`.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import json
@@ -20,8 +24,10 @@ from typing import Any
 
 # The SQLite dialect is imported with the module, not on the first build's create_engine().
 import sqlalchemy.dialects.sqlite  # noqa: F401
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from demoorg import ORG_FORMAT_VERSION, __version__
 from demoorg.content import model as m
@@ -31,11 +37,11 @@ from demoorg.seeders.plan import BuildParams, Plan, make_plan
 from demoorg.seeders.schema import (
     META_TABLE,
     build_metadata,
-    create_indexes,
     expr_sql,
     quote,
     where_sql,
 )
+from demoorg.seeders.writers import PgTarget, PostgresWriter, SQLiteWriter, Writer, writer_for
 
 TEMP_MARK = ".building-"
 
@@ -46,10 +52,44 @@ class BuildCancelled(Exception):
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    path: Path
+    """A finished build: where the org is (a file, or a server and org name), counts and time.
+
+    ``str(path)`` is the org's location as every command accepts it, never with a password.
+    """
+
+    path: Path | PgTarget
     counts: dict[str, int]
     rows: int
     seconds: float
+
+
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+
+
+def load_logo(path: Path) -> dict[str, str]:
+    """A prospect's logo file as ``{"mime", "data" (base64)}`` for the org's metadata.
+
+    Raises:
+        UsageError: not a PNG, SVG or JPEG file, unreadable, or over 2 MB.
+    """
+    mime = LOGO_TYPES.get(path.suffix.lower())
+    if mime is None:
+        raise UsageError(
+            f"logo {path} is not a PNG, SVG or JPEG file (expected .png, .svg or .jpg)"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read logo {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_LOGO_BYTES:
+        raise UsageError(f"logo {path} is {len(data):,} bytes (expected at most 2 MB)")
+    return {"mime": mime, "data": base64.b64encode(data).decode("ascii")}
 
 
 def is_org_file(path: Path) -> bool:
@@ -110,70 +150,46 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fast_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # The file is private until renamed into place, so durability during the load buys nothing.
-    cur = dbapi_conn.cursor()
-    for pragma in (
-        "page_size=16384",
-        "journal_mode=OFF",
-        "synchronous=OFF",
-        "locking_mode=EXCLUSIVE",
-        "temp_store=MEMORY",
-        "cache_size=-65536",
-        "foreign_keys=OFF",
-    ):
-        cur.execute(f"PRAGMA {pragma}")
-    cur.close()
-
-
 def build_org(
     tpl: m.TemplateDef,
     params: BuildParams,
-    out: Path,
+    out: Path | PgTarget,
     *,
     force: bool = False,
     progress: Callable[[Progress], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> BuildResult:
-    """Builds an SQLite org file at ``out``.
+    """Builds an org: an SQLite file at ``out``, or a schema on a PostgreSQL server.
 
     Args:
         tpl: the validated template.
         params: seed, size, locale, as-of date, release and prospect.
-        out: the org file to create (or replace, with ``force``).
+        out: the org file to create (or replace, with ``force``), or a :class:`PgTarget`
+            (server URL and org name; see :func:`demoorg.seeders.writers.parse_target`).
         progress: called after each batch.
         cancelled: polled after each batch; when it returns True the build stops and leaves
             nothing behind.
 
     Raises:
-        UsageError: the target cannot be written.
+        UsageError: the target cannot be written (or the server cannot be reached).
         BuildCancelled: the build was cancelled.
     """
+    if isinstance(out, PgTarget):
+        return _build_pg(tpl, params, out, force, progress, cancelled)
     out = Path(out)
     check_target(out, force)
     remove_stale_temps(out)
     tmp = out.parent / f".{out.name}{TEMP_MARK}{os.getpid()}"
     started = time.perf_counter()
     engine = create_engine(f"sqlite:///{tmp}")
-    event.listen(engine, "connect", _fast_pragmas)
+    writer = SQLiteWriter()
+    writer.prepare(engine)
     try:
         plan = make_plan(tpl, params)
         with engine.begin() as conn:
-            counts = write_org(conn, plan, progress=progress, cancelled=cancelled)
+            counts = write_org(conn, plan, progress=progress, cancelled=cancelled, writer=writer)
         engine.dispose()
-        with sqlite3.connect(tmp) as con:  # a normal rollback journal from now on, for editing
-            con.execute("PRAGMA journal_mode=DELETE")
-        con.close()
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, out)
-        with contextlib.suppress(OSError):
-            dfd = os.open(out.parent, os.O_RDONLY)
-            os.fsync(dfd)
-            os.close(dfd)
+        writer.publish(tmp, out)
     except BaseException:
         engine.dispose()
         with contextlib.suppress(OSError):
@@ -182,16 +198,74 @@ def build_org(
     return BuildResult(out, counts, sum(counts.values()), time.perf_counter() - started)
 
 
+def _build_pg(
+    tpl: m.TemplateDef,
+    params: BuildParams,
+    target: PgTarget,
+    force: bool,
+    progress: Callable[[Progress], None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> BuildResult:
+    """Builds into a temporary schema in one transaction and renames it into place at commit."""
+    if not target.name:
+        raise UsageError(f"no org name given for {target.server} (expected --org NAME or URL#name)")
+    started = time.perf_counter()
+    plan = make_plan(tpl, params)
+    engine = create_engine(
+        target.url, poolclass=NullPool, connect_args={"application_name": "demoorg seed"}
+    )
+    writer = PostgresWriter()
+    try:
+        try:
+            conn = engine.connect()
+        except OperationalError as exc:
+            raise UsageError(f"cannot connect to {target.server}: {_pg_reason(exc)}") from None
+        with conn:
+            writer.check_target(conn, target.name, force)
+            conn.commit()
+            with conn.begin():
+                tmp = writer.begin(conn)
+                counts = write_org(
+                    conn, plan, progress=progress, cancelled=cancelled, writer=writer
+                )
+                writer.publish(conn, tmp, target.name, force=force)
+    except DBAPIError as exc:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate == "55P03":  # lock_not_available: someone is still reading the old org
+            raise UsageError(
+                f"org {target.name!r} is in use by another session; could not replace it "
+                f"(expected its readers to finish, then retry)"
+            ) from None
+        if sqlstate == "42501":  # insufficient_privilege
+            raise UsageError(
+                f"cannot build org {target.name!r} on {target.server}: {_pg_reason(exc)}"
+            ) from None
+        raise
+    finally:
+        engine.dispose()
+    return BuildResult(target, counts, sum(counts.values()), time.perf_counter() - started)
+
+
+def _pg_reason(exc: DBAPIError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return " ".join(text.split()) or type(exc.orig).__name__
+
+
 def write_org(
     conn: Connection,
     plan: Plan,
     *,
     progress: Callable[[Progress], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    writer: Writer | None = None,
 ) -> dict[str, int]:
-    """Generates the plan into an open connection: schema, rows, deferred lookups, roll-ups, metadata."""
+    """Generates the plan into an open connection: schema, rows, deferred lookups, roll-ups, metadata.
+
+    ``writer`` does what differs between databases (default: the one for ``conn``'s dialect).
+    """
+    writer = writer or writer_for(conn)
     md, to_index = build_metadata([op.obj for op in plan.objects])
-    md.create_all(conn)
+    writer.create_tables(conn, md)
     gen = OrgGenerator(plan)
     if gen.record_types:
         conn.execute(
@@ -206,31 +280,36 @@ def write_org(
                 for o, dev, label in gen.record_types
             ],
         )
-    sql_cache: dict[str, str] = {}
     counts: dict[str, int] = {}
-    for op, columns, rows, prog in gen.run():
-        name = op.obj.name
-        if rows:
-            sql = sql_cache.get(name)
-            if sql is None:
-                cols = ", ".join(quote(c) for c in columns)
-                marks = ", ".join("?" for _ in columns)
-                sql = sql_cache[name] = f"INSERT INTO {quote(name)} ({cols}) VALUES ({marks})"
-            conn.exec_driver_sql(sql, rows)
-        counts[name] = prog.total
-        if progress:
-            progress(prog)
-        if cancelled and cancelled():
-            raise BuildCancelled()
+    with writer.loading(conn):
+        for op, columns, rows, prog in gen.run():
+            name = op.obj.name
+            if rows:
+                writer.insert_rows(conn, name, columns, rows)
+            counts[name] = prog.total
+            if progress:
+                progress(prog)
+            if cancelled and cancelled():
+                raise BuildCancelled()
     # Indexes first: the deferred updates and roll-ups below look rows up by their lookups.
-    create_indexes(conn, md, to_index)
-    _fill_deferred(conn, gen)
-    _rollups(conn, gen)
+    writer.create_indexes(conn, md, to_index)
+    writer.loaded(conn, _rollup_children(plan))
+    _fill_deferred(conn, gen, writer)
+    _rollups(conn, gen, writer)
     _write_meta(conn, md, plan, gen, counts)
+    writer.finish(conn, md)
     return counts
 
 
-def _fill_deferred(conn: Connection, gen: OrgGenerator) -> None:
+def _rollup_children(plan: Plan) -> list[str]:
+    """The tables roll-ups aggregate, in plan order."""
+    children = {
+        f.source.child for op in plan.objects for f in op.post if isinstance(f.source, m.Rollup)
+    }
+    return [op.obj.name for op in plan.objects if op.obj.name in children]
+
+
+def _fill_deferred(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
     for op in gen.plan.objects:
         store = gen.stores[op.obj.name]
         for f in op.deferred:
@@ -259,12 +338,14 @@ def _fill_deferred(conn: Connection, gen: OrgGenerator) -> None:
                     continue
                 updates.append((ids[pick], own[row]))
             if updates:
-                conn.exec_driver_sql(
-                    f"UPDATE {quote(op.obj.name)} SET {quote(f.name)} = ? WHERE Id = ?", updates
+                writer.executemany(
+                    conn,
+                    f"UPDATE {quote(op.obj.name)} SET {quote(f.name)} = ? WHERE {quote('Id')} = ?",
+                    updates,
                 )
 
 
-def _rollups(conn: Connection, gen: OrgGenerator) -> None:
+def _rollups(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
     # Children are generated after their parents, so walking backwards computes a child's own
     # roll-ups (Opportunity.Amount from line items) before the parent's (Campaign won amount).
     for op in reversed(gen.plan.objects):
@@ -282,14 +363,14 @@ def _rollups(conn: Connection, gen: OrgGenerator) -> None:
                     agg = f"COALESCE({agg}, 0)"
                 sql = (
                     f"UPDATE {table} SET {quote(f.name)} = (SELECT {agg} FROM {quote(src.child)} c "
-                    f"WHERE c.{quote(src.via)} = {table}.Id AND {cond})"
+                    f"WHERE c.{quote(src.via)} = {table}.{quote('Id')} AND {cond})"
                 )
-                conn.exec_driver_sql(sql, tuple(params))
+                writer.execute(conn, sql, tuple(params))
             elif isinstance(src, m.Expr):
                 value = expr_sql(src.tree)
                 if src.decimals >= 0:
-                    value = f"ROUND({value}, {src.decimals})"
-                conn.exec_driver_sql(f"UPDATE {table} SET {quote(f.name)} = {value}")
+                    value = writer.round_sql(value, src.decimals)
+                writer.execute(conn, f"UPDATE {table} SET {quote(f.name)} = {value}")
 
 
 def gen_offset_date(gen: OrgGenerator) -> Callable[[str], Any]:
@@ -304,10 +385,12 @@ def gen_offset_date(gen: OrgGenerator) -> Callable[[str], Any]:
 
 def _jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # A template's own folder path is left out: it differs between machines, and the org
+        # must be the same bytes everywhere. (A layout's `path` is its stage field and stays.)
         return {
             f.name: _jsonable(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if f.name != "path"
+            if not (f.name == "path" and isinstance(value, m.TemplateDef))
         }
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
@@ -342,6 +425,9 @@ def _write_meta(
         heroes[h.key] = {"object": obj, "id": gen.stores[obj].idmaker.id(row), "label": h.label}
     prospect = dataclasses.asdict(plan.params.prospect)
     prospect["domain"] = gen.prospect_domain
+    if plan.params.prospect.logo:
+        # The logo travels inside the org, so a copied org shows it on another laptop.
+        prospect["logo"] = load_logo(Path(plan.params.prospect.logo))
     prospect["color"] = prospect["color"] or plan.template.brand_color
     meta = {
         "format_version": ORG_FORMAT_VERSION,

@@ -25,7 +25,7 @@ from typing import Any
 
 from demoorg.content import model as m
 from demoorg.errors import ContentError
-from demoorg.seeders import generators
+from demoorg.seeders import generators, geo
 from demoorg.seeders.ids import IdMaker
 from demoorg.seeders.plan import ObjectPlan, Plan
 from demoorg.seeders.pools import Pools, child_rng
@@ -500,6 +500,8 @@ class OrgGenerator:
             c = table.columns.index(src.column)
             rows = table.rows
             return [rows[r][c] for r in picks]
+        if isinstance(src, m.Geo):
+            return self._geo(src, f, batch)
         if isinstance(src, m.Generator):
             return generators.run(src, f, batch, self)
         if isinstance(src, m.Expr):
@@ -536,6 +538,28 @@ class OrgGenerator:
         size = src.pool or self.pool_size
         pool = self.pools.faker_pool(src.method, size, src.method)
         return rng.choices(pool, k=n)
+
+    def _geo(self, src: m.Geo, f: m.FieldDef, batch: Batch) -> list[Any]:
+        known = geo.places(self.params.locale)
+        if known is None:
+            pool = self.pools.faker_pool(geo.FAKER_FALLBACK[src.part], self.pool_size, src.part)
+            return self.rng(batch.obj.name, f.name).choices(pool, k=batch.size)
+        rows, weights = known
+        # One place per record, shared by its city, state and postcode (like a table row).
+        pick_key = "_geo_" + src.pick
+        root = batch.root
+        if pick_key not in root.cols:
+            root.cols[pick_key] = self.rng(batch.obj.name, pick_key).choices(
+                range(len(rows)), cum_weights=_cum(weights), k=root.size
+            )
+        picks = root.cols[pick_key]
+        if batch.positions is not None:
+            picks = [picks[p] for p in batch.positions]
+        if src.part == "postcode":
+            r = self.rng(batch.obj.name, f.name).random
+            return [geo.fill_postcode(rows[i][2], f"{int(r() * 1e6):06d}") for i in picks]
+        column = {"city": 0, "state": 1, "country": 3}[src.part]
+        return [rows[i][column] for i in picks]
 
     def plan_object(self, name: str) -> ObjectPlan:
         return next(p for p in self.plan.objects if p.obj.name == name)
