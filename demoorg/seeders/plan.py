@@ -107,23 +107,104 @@ class Plan:
 
 
 def _fraction(tpl: m.TemplateDef, obj: m.ObjectDef, where: m.Where) -> float:
-    """The share of ``obj``'s records expected to match ``where`` (for sizing only)."""
+    """The share of ``obj``'s records expected to match ``where`` (for sizing only).
+
+    Clauses are taken as independent; a field whose distribution cannot be worked out from the
+    template (a date, a lookup, a generator) counts as matching half the records.
+    """
     share = 1.0
     for fld, op, value in where.clauses:
-        weights: dict[object, float] = {}
-        if fld == "RecordType" and obj.record_types:
-            weights = {r[0]: r[2] for r in obj.record_types}
-        elif obj.has_field(fld) and isinstance(obj.field(fld).source, m.Weighted):
-            src = obj.field(fld).source
-            weights = dict(zip(src.values, src.weights, strict=True))
-        if not weights or op not in ("eq", "in", "ne", "not_in"):
-            share *= 0.5
-            continue
-        total = sum(weights.values()) or 1.0
-        chosen = {value} if op in ("eq", "ne") else set(value)
-        part = sum(w for k, w in weights.items() if k in chosen) / total
-        share *= part if op in ("eq", "in") else 1 - part
+        dist = _distribution(tpl, obj, fld, depth=0)
+        share *= 0.5 if dist is None else _clause_share(dist, op, value)
     return share
+
+
+def _clause_share(dist: dict[object, float], op: str, value: object) -> float:
+    if op in ("eq", "ne", "in", "not_in"):
+        chosen = set(value) if op in ("in", "not_in") else {value}  # type: ignore[arg-type]
+        part = sum(p for k, p in dist.items() if k in chosen)
+        return part if op in ("eq", "in") else 1 - part
+    if op == "blank":
+        part = dist.get(None, 0.0)
+        return part if value else 1 - part
+    return 0.5
+
+
+def _distribution(
+    tpl: m.TemplateDef, obj: m.ObjectDef, fld: str, depth: int
+) -> dict[object, float] | None:
+    """The probability of each value of a field, where the template makes it knowable."""
+    if depth > 6:
+        return None
+    if "." in fld:
+        # Through a lookup: the target's own distribution (as if every target were as likely).
+        head, rest = fld.split(".", 1)
+        if not obj.has_field(head) or len(obj.field(head).reference_to) != 1:
+            return None
+        target = obj.field(head).reference_to[0]
+        if not tpl.has_object(target):
+            return None
+        return _distribution(tpl, tpl.object(target), rest, depth + 1)
+    if fld == "RecordType" and obj.record_types:
+        return _normalise({r[0]: r[2] for r in obj.record_types})
+    if not obj.has_field(fld):
+        return None
+    return _source_distribution(tpl, obj, obj.field(fld).source, depth + 1)
+
+
+def _source_distribution(
+    tpl: m.TemplateDef, obj: m.ObjectDef, src: object, depth: int
+) -> dict[object, float] | None:
+    if isinstance(src, m.Weighted):
+        return _normalise(dict(zip(src.values, src.weights, strict=True)))
+    if isinstance(src, m.Const):
+        return {src.value: 1.0}
+    if isinstance(src, m.TableColumn) and src.pick != "each":
+        table = tpl.table(src.table)
+        col = table.columns.index(src.column)
+        return _normalise(
+            _add({}, {row[col]: w for row, w in zip(table.rows, table.weights, strict=True)})
+        )
+    if isinstance(src, m.Mapping):
+        base = _distribution(tpl, obj, src.source, depth)
+        if base is None:
+            return None
+        table = dict(src.table)
+        out: dict[object, float] = {}
+        for k, p in base.items():
+            _add(out, {table.get(k, src.default): p})
+        return out
+    if isinstance(src, m.Cases):
+        out, remaining = {}, 1.0
+        for cond, case_src in src.cases:
+            p_cond = 1.0 if cond is None else _fraction_at(tpl, obj, cond, depth)
+            p = remaining * p_cond
+            sub = _source_distribution(tpl, obj, case_src, depth + 1)
+            if sub is None:
+                return None
+            _add(out, {k: p * q for k, q in sub.items()})
+            remaining -= p
+        return out
+    return None
+
+
+def _fraction_at(tpl: m.TemplateDef, obj: m.ObjectDef, where: m.Where, depth: int) -> float:
+    share = 1.0
+    for fld, op, value in where.clauses:
+        dist = _distribution(tpl, obj, fld, depth + 1)
+        share *= 0.5 if dist is None else _clause_share(dist, op, value)
+    return share
+
+
+def _normalise(weights: dict[object, float]) -> dict[object, float]:
+    total = sum(weights.values()) or 1.0
+    return {k: w / total for k, w in weights.items()}
+
+
+def _add(into: dict[object, float], more: dict[object, float]) -> dict[object, float]:
+    for k, p in more.items():
+        into[k] = into.get(k, 0.0) + p
+    return into
 
 
 def _expected(tpl: m.TemplateDef, order: list[m.ObjectDef], scale: float) -> dict[str, float]:
