@@ -63,6 +63,9 @@ def check_locale(locale: str) -> str:
     raise UsageError(f"unknown locale {locale!r}{hint}")
 
 
+#: Raise when the way master lists are made changes (cached lists are then made anew).
+MASTER_FORMAT = 2
+
 #: Values per cached master list; a build samples its pools from it.
 MASTER_SIZE = 2000
 
@@ -70,7 +73,9 @@ MASTER_SIZE = 2000
 def _cache_dir() -> Path:
     from demoorg.content.paths import user_home
 
-    return user_home() / "cache" / f"faker-{faker.VERSION}"
+    # Named by Faker's version and by how demoorg makes master lists: a change to either makes
+    # new lists rather than reusing ones made the old way.
+    return user_home() / "cache" / f"faker-{faker.VERSION}" / f"masters-{MASTER_FORMAT}"
 
 
 # Master lists already read in this process, by (locale, method).
@@ -166,6 +171,14 @@ class Pools:
             raise UsageError(f"Faker has no method {method!r} in locale {self.locale}") from None
         if not callable(produce):
             raise UsageError(f"Faker {method!r} is not a method (expected e.g. company, city)")
+        if method == "street_address" and self._lang in ("ja", "zh"):
+            # Faker's ja_JP and zh_CN street lines read "152 渡辺 Street" and "兰州路V座";
+            # compose them the way addresses are written there.
+            if self._lang == "ja":
+                return [
+                    f"{fake.town()}{fake.chome()}{fake.ban()}{fake.gou()}" for _ in range(length)
+                ]
+            return [f"{fake.street_name()}{fake.random_int(1, 999)}号" for _ in range(length)]
         if method == "phone_number":
             # Some of Faker's formats break the locale's numbering plan (a Japanese number with
             # no trunk 0); keep only numbers that are dialable where the org is set.
