@@ -1,0 +1,518 @@
+"""Live actions as commands: each one changes the working copy and remembers how to undo it.
+
+A story's live actions (:class:`demoorg.content.stories.Action`) are whitelisted: update fields,
+create a record, log an activity, advance a stage, convert a lead, close a case. There is no free
+SQL; values come from the story (checked against the template when it was loaded) and every
+statement is parameterised.
+
+Before a row is first changed, :class:`_Recorder` reads the whole row; an inserted row is noted by
+its Id. :meth:`LiveData.undo` writes the old rows back and deletes the inserted ones, in reverse
+order, so Back, Jump and Reset leave every table exactly as it was. Derived fields follow the
+fields they derive from: a ``from``/``map`` field (``Probability`` from ``StageName``, ``IsClosed``
+from ``Status``) and an ``expr`` over the record's own numbers (``ExpectedRevenue``) are recomputed
+with the record. Roll-ups on parent records are not recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from demoorg.content.stories import Action, DateValue, RecordRef, converted_status
+from demoorg.org.orgfile import Org
+from demoorg.org.query import OrgReader
+from demoorg.present.events import Changes
+from demoorg.present.workcopy import PresentError
+from demoorg.seeders.ids import IdMaker
+from demoorg.seeders.schema import expr_sql, quote
+
+#: A date-time offset without a time of day counts from this hour of the org's today.
+DAY_START = 9
+
+
+@dataclass
+class ActionRecord:
+    """What one performed live action changed, enough to undo it exactly.
+
+    ``rows`` lists ``(object, Id, old row)`` in the order rows were first touched; the old row is
+    ``None`` for a row the action inserted. ``created`` maps the ``new.<key>`` names it registered
+    to Ids.
+    """
+
+    scene: int
+    action: int
+    label: str
+    rows: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
+    created: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changes(self) -> Changes:
+        return Changes(frozenset(o for o, _, _ in self.rows), frozenset(i for _, i, _ in self.rows))
+
+
+class _Recorder:
+    """Snapshots each row before its first change within one action."""
+
+    def __init__(self, conn: Any, record: ActionRecord) -> None:
+        self.conn = conn
+        self.record = record
+        self._seen: set[tuple[str, str]] = set()
+
+    def before_change(self, obj: str, rid: str) -> None:
+        if (obj, rid) in self._seen:
+            return
+        res = self.conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} WHERE Id = ?", (rid,))
+        row = res.first()
+        if row is None:
+            raise PresentError(f"{obj} {rid} is not in the org (expected an existing record)")
+        self._seen.add((obj, rid))
+        self.record.rows.append((obj, rid, dict(zip(res.keys(), row, strict=True))))
+
+    def inserted(self, obj: str, rid: str) -> None:
+        self._seen.add((obj, rid))
+        self.record.rows.append((obj, rid, None))
+
+
+class LiveData:
+    """Performs and undoes live actions on an open working copy.
+
+    Args:
+        org: the working copy (opened read-write).
+        prospect: the prospect's name, for ``{prospect}`` in text values.
+    """
+
+    def __init__(self, org: Org, prospect: str = "") -> None:
+        self.org = org
+        self.reader = OrgReader(org)
+        self.today = date.fromisoformat(org.build["as_of"])
+        self.prospect = prospect or org.meta.get("prospect", {}).get("name", "")
+        self.objects: dict[str, dict[str, Any]] = {o["name"]: o for o in org.objects()}
+        self.fields: dict[str, dict[str, dict[str, Any]]] = {
+            name: {f["name"]: f for f in o["fields"] if f.get("store", True)}
+            for name, o in self.objects.items()
+        }
+        self.heroes: dict[str, dict[str, Any]] = org.meta.get("heroes", {})
+        self.created: dict[str, str] = {}
+
+    # --- values ------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The org's "now" for stamps (``CreatedDate``, ``ClosedDate``): today at 09:00."""
+        return datetime(self.today.year, self.today.month, self.today.day, DAY_START)
+
+    def date_value(self, value: DateValue, ftype: str) -> str:
+        """A story date (``+3d``, ``-2h``, ``+1d 14:30``) as the org stores it."""
+        if ftype == "date":
+            return (self.today + timedelta(days=round(value.days))).isoformat()
+        base = self.now()
+        if value.time:
+            hh, mm = (int(x) for x in value.time.split(":"))
+            base = base.replace(hour=hh, minute=mm)
+        moment = base + timedelta(days=value.days)
+        return moment.replace(microsecond=0, second=0).strftime("%Y-%m-%d %H:%M:%S")
+
+    def value(self, conn: Any, obj: str, fname: str, value: Any) -> Any:
+        """A story value as the org stores it: records become Ids, offsets become dates."""
+        ftype = self.fields[obj][fname]["type"] if fname in self.fields.get(obj, {}) else "text"
+        if isinstance(value, RecordRef):
+            return self.resolve(conn, value)[1]
+        if isinstance(value, DateValue):
+            return self.date_value(value, ftype)
+        if isinstance(value, str):
+            if ftype == "datetime" and len(value) == 10:
+                return value + " 00:00:00"
+            if ftype == "datetime" and len(value) == 16:
+                return value + ":00"
+            return value.replace("{prospect}", self.prospect).replace("{{", "{").replace("}}", "}")
+        return value
+
+    # --- references ----------------------------------------------------------------------------------
+
+    def resolve(self, conn: Any, ref: RecordRef) -> tuple[str, str]:
+        """``(object, Id)`` of the record a reference points at now.
+
+        Raises:
+            PresentError: no such hero in the org, no record matches, or a followed lookup is empty.
+        """
+        if ref.hero is not None:
+            hero = self.heroes.get(ref.hero)
+            if hero is None:
+                raise PresentError(f"the org has no hero {ref.hero!r} (it was built without it)")
+            obj, rid = hero["object"], hero["id"]
+        elif ref.new is not None:
+            rid = self.created.get(ref.new)
+            if rid is None:
+                raise PresentError(
+                    f"new.{ref.new} does not exist yet (its 'create' action has not run)"
+                )
+            obj = self.reader.object_of(rid) or ref.object
+        else:
+            obj = ref.object
+            clauses = [
+                (f, op, self._clause_value(conn, v)) for f, op, v in (ref.where or ()).clauses
+            ]
+            sql, params = self.reader.condition_sql(obj, clauses)
+            row = conn.exec_driver_sql(
+                f"SELECT t.Id FROM {quote(obj)} t WHERE {sql} ORDER BY t.Id LIMIT 1", tuple(params)
+            ).first()
+            if row is None:
+                raise PresentError(f"no {obj} record matches {ref.text}")
+            return obj, row[0]
+        if ref.via:
+            row = conn.exec_driver_sql(
+                f"SELECT {quote(ref.via)} FROM {quote(obj)} WHERE Id = ?", (rid,)
+            ).first()
+            if row is None or row[0] is None:
+                raise PresentError(f"{ref.text} is empty (the lookup points at no record yet)")
+            return ref.object, row[0]
+        return obj, rid
+
+    def _clause_value(self, conn: Any, value: Any) -> Any:
+        if isinstance(value, RecordRef):
+            return self.resolve(conn, value)[1]
+        if isinstance(value, tuple):
+            return tuple(self._clause_value(conn, v) for v in value)
+        return value
+
+    def resolve_where(self, conn: Any, clauses: Any) -> tuple[tuple[str, str, Any], ...]:
+        """Conditions with record references replaced by Ids (for a list view's filter)."""
+        return tuple((f, op, self._clause_value(conn, v)) for f, op, v in clauses)
+
+    def record_name(self, conn: Any, obj: str, rid: str) -> str:
+        info = self.reader.object(obj)
+        row = conn.exec_driver_sql(
+            f"SELECT {quote(info.name_field)} FROM {quote(obj)} WHERE Id = ?", (rid,)
+        ).first()
+        return str(row[0]) if row and row[0] is not None else rid
+
+    # --- do and undo ---------------------------------------------------------------------------------
+
+    def perform(self, action: Action, scene: int, index: int, label: str) -> ActionRecord:
+        """Performs one live action in its own transaction; nothing changes when it fails."""
+        record = ActionRecord(scene, index, label)
+        created_before = dict(self.created)
+        try:
+            with self.org.engine.begin() as conn:
+                rec = _Recorder(conn, record)
+                getattr(self, f"_do_{action.kind}")(conn, rec, action)
+        except BaseException:
+            self.created = created_before
+            raise
+        record.created = {k: v for k, v in self.created.items() if k not in created_before}
+        return record
+
+    def undo(self, record: ActionRecord) -> None:
+        """Restores every row an action touched, newest change first."""
+        with self.org.engine.begin() as conn:
+            for obj, rid, old in reversed(record.rows):
+                if old is None:
+                    conn.exec_driver_sql(f"DELETE FROM {quote(obj)} WHERE Id = ?", (rid,))
+                    continue
+                cols = [c for c in old if c != "Id"]
+                sets = ", ".join(f"{quote(c)} = ?" for c in cols)
+                conn.exec_driver_sql(
+                    f"UPDATE {quote(obj)} SET {sets} WHERE Id = ?",
+                    (*(old[c] for c in cols), rid),
+                )
+        for key in record.created:
+            self.created.pop(key, None)
+
+    # --- the actions -----------------------------------------------------------------------------------
+
+    def _do_update(self, conn: Any, rec: _Recorder, action: Action) -> None:
+        obj, rid = self.resolve(conn, action.record)  # type: ignore[arg-type]
+        values = {f: self.value(conn, obj, f, v) for f, v in action.values}
+        self.update(conn, rec, obj, rid, values)
+
+    def _do_create(self, conn: Any, rec: _Recorder, action: Action) -> None:
+        obj = action.object or ""
+        values = {f: self.value(conn, obj, f, v) for f, v in action.values}
+        rid = self.insert(conn, rec, obj, values, action.record_type)
+        if action.key:
+            self.created[action.key] = rid
+
+    def _do_log(self, conn: Any, rec: _Recorder, action: Action) -> None:
+        obj, rid = self.resolve(conn, action.record)  # type: ignore[arg-type]
+        meeting = action.activity == "meeting"
+        target = "Event" if meeting else "Task"
+        fields = self.fields.get(target, {})
+        who, what = _link(fields, obj)
+        if who is None and what is None:
+            raise PresentError(f"a {target} cannot point at a {obj} in this org")
+        values: dict[str, Any] = {"Subject": action.subject}
+        if who:
+            values[who] = rid
+            # A contact's task is also related to the contact's account, as in the CRM.
+            account = self._read(conn, obj, rid, "AccountId")
+            if account and "WhatId" in fields and who == "WhoId":
+                values["WhatId"] = account
+        else:
+            values[what or "WhatId"] = rid
+        owner = self._read(conn, obj, rid, "OwnerId")
+        if owner:
+            values["OwnerId"] = owner
+        minutes = action.minutes
+        if meeting:
+            start = self.date_value(action.when or DateValue(0.0), "datetime")
+            minutes = minutes or 30
+            values["StartDateTime"] = start
+            values["DurationInMinutes"] = minutes
+            end = datetime.fromisoformat(start) + timedelta(minutes=minutes)
+            values["EndDateTime"] = end.strftime("%Y-%m-%d %H:%M:%S")
+        else:
+            subtype = {"call": "Call", "email": "Email", "task": "Task"}[action.activity or "task"]
+            values["TaskSubtype"] = subtype
+            values["Status"] = action.status or "Completed"
+            values["Priority"] = "Normal"
+            values["ActivityDate"] = self.date_value(action.when or DateValue(0.0), "date")
+            if subtype == "Call" and minutes:
+                values["CallDurationInSeconds"] = minutes * 60
+        self.insert(conn, rec, target, {k: v for k, v in values.items() if k in fields})
+
+    def _do_advance(self, conn: Any, rec: _Recorder, action: Action) -> None:
+        obj, rid = self.resolve(conn, action.record)  # type: ignore[arg-type]
+        fname = action.field or ""
+        to = action.to
+        if to is None:
+            values = list(self.fields[obj][fname].get("picklist") or ())
+            current = self._read(conn, obj, rid, fname)
+            if current in values:
+                i = values.index(current)
+                if i + 1 >= len(values):
+                    return  # already at the last value: nothing to advance
+                to = values[i + 1]
+            elif values:
+                to = values[0]
+            else:
+                return
+        self.update(conn, rec, obj, rid, {fname: to})
+
+    def _do_close(self, conn: Any, rec: _Recorder, action: Action) -> None:
+        obj, rid = self.resolve(conn, action.record)  # type: ignore[arg-type]
+        values: dict[str, Any] = {"Status": action.status}
+        fields = self.fields[obj]
+        if "ClosedDate" in fields:
+            stamp = self.now()
+            values["ClosedDate"] = (
+                stamp.date().isoformat()
+                if fields["ClosedDate"]["type"] == "date"
+                else stamp.strftime("%Y-%m-%d %H:%M:%S")
+            )
+        self.update(conn, rec, obj, rid, values)
+
+    def _do_convert(self, conn: Any, rec: _Recorder, action: Action) -> None:
+        _, lead_id = self.resolve(conn, action.record)  # type: ignore[arg-type]
+        res = conn.exec_driver_sql("SELECT * FROM Lead WHERE Id = ?", (lead_id,))
+        lead = dict(zip(res.keys(), res.first() or (), strict=False))
+        if not lead:
+            raise PresentError(f"Lead {lead_id} is not in the org")
+        if lead.get("IsConverted"):
+            raise PresentError(f"{lead.get('Name') or lead_id} is already converted")
+        person = " ".join(str(lead.get(k) or "") for k in ("FirstName", "LastName")).strip()
+        company = lead.get("Company")
+        acct_fields = self.fields.get("Account", {})
+        account: dict[str, Any] = {"Name": company or lead.get("Name") or person}
+        record_type = None
+        types = [rt[0] for rt in self.objects["Account"].get("record_types") or ()]
+        if types:
+            business = next((t for t in types if t == "Business"), None)
+            record_type = (
+                business
+                if company and business
+                else next((t for t in types if t != "Business"), types[0])
+            )
+            if record_type != "Business":
+                account.update(
+                    {"FirstName": lead.get("FirstName"), "LastName": lead.get("LastName")}
+                )
+        for name in ("Industry", "AnnualRevenue", "NumberOfEmployees", "Phone", "Rating"):
+            self._copy_into(account, "Account", name, lead.get(name))
+        self._copy_into(account, "Account", "AccountSource", lead.get("LeadSource"))
+        self._copy_into(account, "Account", "OwnerId", lead.get("OwnerId"))
+        account_id = self.insert(
+            conn,
+            rec,
+            "Account",
+            {k: v for k, v in account.items() if k in acct_fields},
+            record_type,
+        )
+        contact: dict[str, Any] = {"AccountId": account_id}
+        for name in ("Salutation", "FirstName", "LastName", "Name", "Title", "Email", "Phone"):
+            self._copy_into(contact, "Contact", name, lead.get(name))
+        self._copy_into(contact, "Contact", "LeadSource", lead.get("LeadSource"))
+        self._copy_into(contact, "Contact", "OwnerId", lead.get("OwnerId"))
+        contact_id = self.insert(conn, rec, "Contact", contact)
+        lead_values: dict[str, Any] = {
+            "Status": action.status
+            or converted_status(self.fields["Lead"].get("Status", {}).get("picklist") or ()),
+            "ConvertedDate": self.today.isoformat(),
+            "ConvertedAccountId": account_id,
+            "ConvertedContactId": contact_id,
+        }
+        if action.opportunity and "Opportunity" in self.fields:
+            stages = self.fields["Opportunity"].get("StageName", {}).get("picklist") or [None]
+            opp: dict[str, Any] = {
+                "Name": f"{account['Name']} - {action.opportunity}",
+                "AccountId": account_id,
+                "StageName": stages[0],
+                "CloseDate": (self.today + timedelta(days=30)).isoformat(),
+            }
+            self._copy_into(opp, "Opportunity", "LeadSource", lead.get("LeadSource"))
+            self._copy_into(opp, "Opportunity", "OwnerId", lead.get("OwnerId"))
+            lead_values["ConvertedOpportunityId"] = self.insert(conn, rec, "Opportunity", opp)
+        lead_values = {k: v for k, v in lead_values.items() if k in self.fields["Lead"]}
+        self.update(conn, rec, "Lead", lead_id, lead_values)
+
+    # --- row writes ------------------------------------------------------------------------------------
+
+    def _copy_into(self, row: dict[str, Any], obj: str, fname: str, value: Any) -> None:
+        f = self.fields.get(obj, {}).get(fname)
+        if f is None or value is None or fname in row:
+            return
+        picklist = f.get("picklist") or ()
+        if f["type"] == "picklist" and picklist and value not in picklist:
+            return
+        row[fname] = value
+
+    def _read(self, conn: Any, obj: str, rid: str, fname: str) -> Any:
+        if fname not in self.fields.get(obj, {}):
+            return None
+        row = conn.exec_driver_sql(
+            f"SELECT {quote(fname)} FROM {quote(obj)} WHERE Id = ?", (rid,)
+        ).first()
+        return row[0] if row else None
+
+    def new_id(self, conn: Any, obj: str) -> str:
+        """An Id for a new record: the next row number past the table's count that is free.
+
+        The same working-copy state always gives the same Id, so redoing an undone action makes
+        the same record again.
+        """
+        maker = IdMaker(self.objects[obj]["key_prefix"])
+        row = int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {quote(obj)}").scalar_one())
+        while True:
+            rid = maker.id(row)
+            if (
+                conn.exec_driver_sql(f"SELECT 1 FROM {quote(obj)} WHERE Id = ?", (rid,)).first()
+                is None
+            ):
+                return rid
+            row += 1
+
+    def insert(
+        self,
+        conn: Any,
+        rec: _Recorder,
+        obj: str,
+        values: dict[str, Any],
+        record_type: str | None = None,
+    ) -> str:
+        """Inserts a record; fills its Id, record type, auto-number, ``CreatedDate``, owner and
+        derived fields the story did not give."""
+        fields = self.fields[obj]
+        row = dict(values)
+        rid = self.new_id(conn, obj)
+        row["Id"] = rid
+        if record_type:
+            rt = self.reader.record_type_ids(obj).get(record_type)
+            if rt is None:
+                raise PresentError(f"the org has no {obj} record type {record_type!r}")
+            row["RecordTypeId"] = rt
+        count = int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {quote(obj)}").scalar_one())
+        for fname, f in fields.items():
+            if fname in row:
+                continue
+            src = f.get("source") or {}
+            if isinstance(src, dict) and "fmt" in src and "start" in src:
+                row[fname] = str(src["fmt"]).format(n=int(src["start"]) + count)
+            elif fname == "CreatedDate" and f["type"] in ("date", "datetime"):
+                row[fname] = (
+                    self.today.isoformat()
+                    if f["type"] == "date"
+                    else self.now().strftime("%Y-%m-%d %H:%M:%S")
+                )
+        if "OwnerId" in fields and "OwnerId" not in row:
+            row["OwnerId"] = self._owner_from_links(conn, obj, row)
+        row.update(self._mapped(obj, row, set(row)))
+        cols = [c for c in row if c in fields or c == "Id"]
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(obj)} ({', '.join(quote(c) for c in cols)}) "
+            f"VALUES ({', '.join('?' for _ in cols)})",
+            tuple(row[c] for c in cols),
+        )
+        rec.inserted(obj, rid)
+        self._recompute_exprs(conn, obj, rid, set(row))
+        return rid
+
+    def update(self, conn: Any, rec: _Recorder, obj: str, rid: str, values: dict[str, Any]) -> None:
+        """Sets fields of one record, then the fields derived from them."""
+        if not values:
+            return
+        rec.before_change(obj, rid)
+        res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} WHERE Id = ?", (rid,))
+        current = dict(zip(res.keys(), res.first() or (), strict=False))
+        merged = {**current, **values}
+        derived = self._mapped(obj, merged, set(values))
+        sets = {**values, **{k: v for k, v in derived.items() if k not in values}}
+        cols = list(sets)
+        conn.exec_driver_sql(
+            f"UPDATE {quote(obj)} SET {', '.join(f'{quote(c)} = ?' for c in cols)} WHERE Id = ?",
+            (*(sets[c] for c in cols), rid),
+        )
+        self._recompute_exprs(conn, obj, rid, set(sets))
+
+    def _owner_from_links(self, conn: Any, obj: str, row: dict[str, Any]) -> Any:
+        """The owner of the first looked-up record that has one (a task takes its contact's)."""
+        for fname, f in self.fields[obj].items():
+            if f["type"] != "lookup" or fname in ("OwnerId", "RecordTypeId") or not row.get(fname):
+                continue
+            target = self.reader.object_of(str(row[fname]))
+            if target and target != "User":
+                owner = self._read(conn, target, str(row[fname]), "OwnerId")
+                if owner:
+                    return owner
+        return None
+
+    def _mapped(self, obj: str, row: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+        """``from``/``map`` fields whose source field changed, recomputed from the row."""
+        out: dict[str, Any] = {}
+        for fname, f in self.fields[obj].items():
+            src = f.get("source")
+            if fname in changed or not isinstance(src, dict) or "table" not in src:
+                continue
+            if src.get("source") not in changed:
+                continue
+            table = {k: v for k, v in src["table"]}
+            value = table.get(row.get(src["source"]), src.get("default"))
+            out[fname] = int(value) if isinstance(value, bool) else value
+        return out
+
+    def _recompute_exprs(self, conn: Any, obj: str, rid: str, changed: set[str]) -> None:
+        """``expr`` fields over the record's own numbers that read a changed field."""
+        for fname, f in self.fields[obj].items():
+            src = f.get("source")
+            if not isinstance(src, dict) or "tree" not in src or f["type"] in ("date", "datetime"):
+                continue
+            refs = src.get("refs") or ()
+            if any("." in r for r in refs) or not changed.intersection(refs):
+                continue
+            if any(self.fields[obj].get(r, {}).get("type") in ("date", "datetime") for r in refs):
+                continue
+            expr = expr_sql(src["tree"])
+            decimals = int(src.get("decimals", 2))
+            value = (
+                f"CAST(ROUND({expr}) AS INTEGER)" if decimals == 0 else f"ROUND({expr}, {decimals})"
+            )
+            conn.exec_driver_sql(
+                f"UPDATE {quote(obj)} SET {quote(fname)} = {value} WHERE Id = ?", (rid,)
+            )
+
+
+def _link(fields: dict[str, dict[str, Any]], obj: str) -> tuple[str | None, str | None]:
+    """Which activity lookup points at ``obj``: ``(WhoId, None)`` or ``(None, WhatId)``."""
+    for name in ("WhoId", "WhatId"):
+        f = fields.get(name)
+        if f and obj in (f.get("reference_to") or ()):
+            return (name, None) if name == "WhoId" else (None, name)
+    return None, None
