@@ -77,13 +77,16 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", default="1", help="random seed (a whole number)")
     s.add_argument("--as-of", dest="as_of", help="the org's 'today', YYYY-MM-DD (default: today)")
     s.add_argument("--out", "-o", help="org file to write (default: <prospect>-<industry>.demoorg)")
-    s.add_argument("--force", action="store_true", help="replace an existing org file")
+    _add_server_options(s, "build the org on a PostgreSQL server instead of in a file")
+    s.add_argument("--force", action="store_true", help="replace an existing org")
     s.add_argument("--quiet", "-q", action="store_true", help="print only the org path")
 
     i = sub.add_parser(
         "info", help="describe an org: build parameters, counts, release and features"
     )
-    i.add_argument("org", help="org file")
+    target = i.add_mutually_exclusive_group(required=True)
+    target.add_argument("org", nargs="?", help="org file, or postgresql+psycopg://…/db#org")
+    _add_server_options(i, "the org is on a PostgreSQL server", group=target)
     i.add_argument("--json", action="store_true", help="machine-readable output")
 
     v = sub.add_parser("validate", help="check every template and story (file:line errors)")
@@ -96,13 +99,29 @@ def make_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list the industry templates")
 
+    st = sub.add_parser(
+        "stories", help="list the stories that fit an org, with their feature badges"
+    )
+    st.add_argument("org", help="org file")
+    st.add_argument("--json", action="store_true", help="machine-readable output")
+
     au = sub.add_parser("audit", help="check an org against named realism rules")
-    au.add_argument("org", nargs="?", help="org file")
+    au.add_argument("org", nargs="?", help="org file, or postgresql+psycopg://…/db#org")
+    _add_server_options(au, "the org is on a PostgreSQL server")
     au.add_argument(
         "--rule", action="append", metavar="NAME", help="run only this rule (may be repeated)"
     )
     au.add_argument("--list", action="store_true", help="list the rules and what they check")
     au.add_argument("--json", action="store_true", help="machine-readable output")
+
+    og = sub.add_parser("orgs", help="list the orgs on a PostgreSQL server")
+    og.add_argument(
+        "--db",
+        required=True,
+        metavar="URL",
+        help="the server's database: postgresql+psycopg://user@host/dbname",
+    )
+    og.add_argument("--json", action="store_true", help="machine-readable output")
 
     ex = sub.add_parser(
         "export", help="export an org for Salesforce tooling (Data Loader, CumulusCI) or as JSON"
@@ -140,6 +159,39 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_server_options(parser: argparse.ArgumentParser, what: str, group: Any = None) -> None:
+    (group or parser).add_argument(
+        "--db",
+        metavar="URL",
+        help=f"{what}: postgresql+psycopg://user@host/dbname (password from PGPASSWORD or "
+        "~/.pgpass)",
+    )
+    parser.add_argument(
+        "--org",
+        dest="org_name",
+        metavar="NAME",
+        help="the org's name on the server (a schema; default for seed: <prospect>_<industry>)",
+    )
+
+
+def _org_target(args: argparse.Namespace, command: str) -> Any:
+    """The org a command works on: ``ORG`` (a file or URL#name), or ``--db URL --org NAME``."""
+    from demoorg.seeders.writers import parse_target
+
+    if args.db:
+        if args.org:
+            raise UsageError(
+                f"two orgs given: {args.org!r} and --db (expected demoorg {command} ORG or "
+                f"demoorg {command} --db URL --org NAME)"
+            )
+        return parse_target(args.db, args.org_name)
+    if args.org_name:
+        raise UsageError(
+            "--org names an org on a PostgreSQL server (expected --db postgresql+psycopg://… too)"
+        )
+    return args.org
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
@@ -167,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
+def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from demoorg.content.releases import release_on, resolve_release
     from demoorg.content.template import load_template
     from demoorg.seeders.build import load_logo
@@ -210,10 +262,23 @@ def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Path]:
         preview=args.preview,
         prospect=Prospect(prospect_name, args.domain, args.color, args.logo),
     )
-    out = (
-        Path(args.out) if args.out else Path(f"{_file_slug(prospect_name)}-{tpl.industry}.demoorg")
-    )
-    return tpl, params, out
+    return tpl, params, _seed_target(args, prospect_name, tpl.industry)
+
+
+def _seed_target(args: argparse.Namespace, prospect: str, industry: str) -> Any:
+    """Where seed writes: ``--out`` (a file), or ``--db URL [--org NAME]`` (a server)."""
+    from demoorg.seeders.writers import PgTarget, default_org_name, parse_target
+
+    if args.db and args.out:
+        raise UsageError(
+            "both --out and --db given (expected --out for an org file or --db for a server)"
+        )
+    if not args.db and not args.org_name:
+        return Path(args.out) if args.out else Path(f"{_file_slug(prospect)}-{industry}.demoorg")
+    target = parse_target(args.db or args.out or "", args.org_name)
+    if isinstance(target, PgTarget) and not target.name:
+        target = PgTarget(target.url, default_org_name(prospect, industry))
+    return target
 
 
 def _file_slug(name: str) -> str:
@@ -248,14 +313,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_org(path: str) -> list[str]:
+def describe_org(path: Any) -> list[str]:
     from demoorg.org.orgfile import open_org
 
     with open_org(path) as org:
         b, pr, meta = org.build, org.meta["prospect"], org.meta
         counts = org.counts()
         lines = [
-            f"Org        {path}",
+            f"Org        {org.location}",
             f"Prospect   {pr['name']} ({pr['domain']}, colour {pr['color']})",
             f"Template   {b['template_label']} ({b['industry']})",
             f"Release    {b['release']} (API {b['api_version']}){' with preview features' if b['preview'] else ''}",
@@ -279,24 +344,26 @@ def describe_org(path: str) -> list[str]:
 def cmd_info(args: argparse.Namespace) -> int:
     from demoorg.org.orgfile import open_org
 
+    location = _org_target(args, "info")
     if args.json:
-        with open_org(args.org) as org:
+        with open_org(location) as org:
             data = {k: org.meta[k] for k in ("build", "prospect", "features", "heroes")}
             data["counts"] = org.counts()
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    print("\n".join(describe_org(args.org)))
+    print("\n".join(describe_org(location)))
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from demoorg.content.paths import list_templates
+    from demoorg.content.stories import check_stories, display_path, format_duration
     from demoorg.content.template import load_template
 
     folders = [Path(p) for p in args.paths] if args.paths else list_templates()
     if not folders:
         raise UsageError("no templates found (expected industries/<name>/template.yaml)")
-    failures = 0
+    failures = story_count = story_failures = 0
     for folder in folders:
         try:
             tpl = load_template(folder)
@@ -312,9 +379,65 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"ok  {folder}  ({tpl.label}: {len(tpl.objects)} objects, {len(tpl.heroes)} heroes, "
             f"{len(tpl.features)} features, {len(tpl.dashboards)} dashboards)"
         )
+        # A template's stories are checked against it: heroes, fields, layouts, tiles, features.
+        for path, story in check_stories(tpl):
+            story_count += 1
+            if isinstance(story, ContentError):
+                story_failures += 1
+                print(str(story), file=sys.stderr)
+                continue
+            print(
+                f"ok  {display_path(path)}  ({story.title}: {len(story.scenes)} scenes, "
+                f"{story.persona}, {format_duration(story.length)})"
+            )
     if failures:
         print(f"{failures} of {len(folders)} templates have errors", file=sys.stderr)
-        return 1
+    if story_failures:
+        print(f"{story_failures} of {story_count} stories have errors", file=sys.stderr)
+    return 1 if failures or story_failures else 0
+
+
+def cmd_stories(args: argparse.Namespace) -> int:
+    from demoorg.content.stories import format_duration
+    from demoorg.org.orgfile import open_org
+    from demoorg.present.catalog import stories_for_org
+
+    with open_org(args.org) as org:
+        meta = org.meta
+    fits = stories_for_org(meta)
+    build = meta["build"]
+    if args.json:
+        data = [
+            {
+                "file": str(f.path),
+                "key": f.story.key if f.story else f.path.stem,
+                "title": f.story.title if f.story else None,
+                "persona": f.story.persona if f.story else None,
+                "scenes": len(f.story.scenes) if f.story else 0,
+                "length": f.story.length if f.story else 0,
+                "playable": f.playable,
+                "status": f.status,
+                "badges": [{"key": b.key, "label": b.label, "stage": b.stage} for b in f.badges],
+            }
+            for f in fits
+        ]
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(
+        f"Stories for {meta['prospect']['name']} ({build['industry']}, {build['release']}): "
+        f"{len(fits)} found"
+    )
+    for f in fits:
+        if f.story is None:
+            print(f"  {f.path.stem:<24} {f.status}")
+            continue
+        s = f.story
+        shown = len(s.scenes) - f.skipped
+        scenes = f"{len(s.scenes)} scenes" + (f" ({shown} shown)" if f.skipped else "")
+        print(f"  {s.key:<24} {s.title}")
+        print(f"  {'':<24} {s.persona} · {scenes} · {format_duration(s.length)} · {f.status}")
+        if f.badges:
+            print(f"  {'':<24} " + " · ".join(f"[{b.stage}] {b.label}" for b in f.badges))
     return 0
 
 
@@ -356,16 +479,55 @@ def cmd_audit(args: argparse.Namespace) -> int:
         else:
             print("\n".join(describe_rules()))
         return 0
-    if not args.org:
+    location = _org_target(args, "audit")
+    if not location:
         raise UsageError("no org file given (expected demoorg audit ORG, or --list)")
     names = check_rule_names(args.rule)
-    with open_org(args.org) as org:
+    with open_org(location) as org:
         results = run_audit(org, names)
         if args.json:
             print(json.dumps(results_json(org, results), indent=2, ensure_ascii=False))
         else:
             print("\n".join(format_results(results)))
     return 1 if any(r.failed for r in results) else 0
+
+
+def cmd_orgs(args: argparse.Namespace) -> int:
+    from demoorg.org.server import list_orgs
+    from demoorg.seeders.writers import PgTarget, parse_target
+
+    target = parse_target(args.db)
+    if not isinstance(target, PgTarget):
+        raise UsageError(
+            f"{args.db} is not a PostgreSQL server (expected postgresql+psycopg://user@host/dbname)"
+        )
+    if target.name:
+        raise UsageError(
+            f"orgs lists a whole server (expected {target.server}, without #{target.name})"
+        )
+    orgs = list_orgs(target)
+    if args.json:
+        print(json.dumps([o.as_dict() for o in orgs], indent=2, ensure_ascii=False))
+        return 0
+    if not orgs:
+        print(f"No orgs on {target.server} yet (build one with demoorg seed --db URL --org NAME).")
+        return 0
+    rows = [("ORG", "PROSPECT", "INDUSTRY", "RELEASE", "RECORDS", "AS OF", "OWNER")]
+    for o in orgs:
+        if o.error:
+            rows.append((o.name, f"({o.error})", "", "", "", "", o.owner))
+            continue
+        records = f"{o.records:,}" if o.records is not None else "?"
+        rows.append((o.name, o.prospect, o.industry, o.release, records, o.as_of, o.owner))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    print(f"{len(orgs)} org{'' if len(orgs) == 1 else 's'} on {target.server}")
+    for r in rows:
+        cells = [
+            c.rjust(w) if i == 4 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        print("  " + "  ".join(cells).rstrip())
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -443,7 +605,9 @@ _COMMANDS = {
     "validate": cmd_validate,
     "releases": cmd_releases,
     "list": cmd_list,
+    "stories": cmd_stories,
     "audit": cmd_audit,
+    "orgs": cmd_orgs,
     "export": cmd_export,
     "pack": cmd_pack,
     "install": cmd_install,

@@ -1,4 +1,4 @@
-"""Opening an org: its file (or database URL), its own metadata, and plain counts.
+"""Opening an org: its file (or its schema on a PostgreSQL server), its own metadata, counts.
 
 An org is self-describing: everything needed to show it (objects, fields, layouts, dashboards,
 features, branding, build parameters) is stored inside it, so a copied org opens on another laptop
@@ -17,8 +17,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from demoorg import ORG_FORMAT_VERSION
-from demoorg.errors import OrgError
+from demoorg.errors import OrgError, UsageError
 from demoorg.seeders.schema import META_TABLE, quote
+from demoorg.seeders.writers import PgTarget, parse_target
 
 
 @dataclass
@@ -79,17 +80,33 @@ def _check_sqlite_file(path: Path) -> None:
         )
 
 
-def open_org(location: str | Path, readonly: bool = True) -> Org:
-    """Opens an org file (or SQLAlchemy URL) and reads its metadata.
+def open_org(location: str | Path | PgTarget, readonly: bool = True) -> Org:
+    """Opens an org and reads its metadata.
+
+    Args:
+        location: an org file; an ``sqlite:///…`` URL; an org on a PostgreSQL server as
+            ``postgresql+psycopg://user@host/dbname#orgname`` or a :class:`PgTarget`.
+        readonly: open it read-only (the file's mode, or read-only transactions on a server).
 
     Raises:
-        OrgError: the file is missing, not an org, damaged, or from a newer demoorg.
+        OrgError: the file or server org is missing, not an org, damaged, or from a newer demoorg.
     """
-    loc = str(location)
-    if "://" in loc:
+    target: Path | PgTarget | None
+    try:
+        target = parse_target(location)
+    except UsageError as exc:
+        raise OrgError(str(exc)) from None
+    if isinstance(target, PgTarget):
+        from demoorg.org.server import connect_org
+
+        engine = connect_org(target, readonly=readonly)
+        loc = str(target)  # never the password
+    elif "://" in str(location):  # another SQLAlchemy URL: opened as given
+        loc = str(location)
         engine = create_engine(loc)
     else:
-        path = Path(loc)
+        loc = str(location)
+        path = target
         _check_sqlite_file(path)
         mode = "ro" if readonly else "rw"
 
@@ -99,6 +116,7 @@ def open_org(location: str | Path, readonly: bool = True) -> Org:
             )
 
         engine = create_engine("sqlite://", creator=connect)
+    damaged = "" if isinstance(target, PgTarget) else " (the file may be damaged)"
     try:
         with engine.connect() as conn:
             rows = conn.execute(text(f"SELECT key, value FROM {quote(META_TABLE)}")).all()
@@ -107,16 +125,16 @@ def open_org(location: str | Path, readonly: bool = True) -> Org:
         reason = str(exc.orig) if getattr(exc, "orig", None) else str(exc)
         if "no such table" in reason:
             raise OrgError(f"{loc} is not a demoorg org (no org metadata inside)") from None
-        raise OrgError(f"{loc} cannot be read: {reason} (the file may be damaged)") from None
+        raise OrgError(f"{loc} cannot be read: {' '.join(reason.split())}{damaged}") from None
     try:
         meta = {k: json.loads(v) for k, v in rows}
     except json.JSONDecodeError:
         engine.dispose()
-        raise OrgError(f"{loc} has damaged org metadata (the file may be damaged)") from None
+        raise OrgError(f"{loc} has damaged org metadata{damaged}") from None
     version = meta.get("format_version")
     if not isinstance(version, int) or "build" not in meta or "template" not in meta:
         engine.dispose()
-        raise OrgError(f"{loc} has incomplete org metadata (the file may be damaged)")
+        raise OrgError(f"{loc} has incomplete org metadata{damaged}")
     if version > ORG_FORMAT_VERSION:
         engine.dispose()
         raise OrgError(
