@@ -42,6 +42,7 @@ from demoorg.errors import UsageError
 from demoorg.org.orgfile import Org
 from demoorg.seeders.generators import luhn_is_valid, vin_is_valid
 from demoorg.seeders.phones import phone_is_valid
+from demoorg.seeders.pools import ASCII_SPELLING
 from demoorg.seeders.schema import quote
 
 Figure = tuple[str, bool]
@@ -1312,22 +1313,6 @@ def case_closed_status(a: Audit) -> Figure:
 # People: emails, phones, ages (DATAMODEL.md §1.1–§1.3; CONVENTIONS.md 9: derived fields)
 # =================================================================================================
 
-_GERMAN = str.maketrans(
-    {
-        "ä": "ae",
-        "ö": "oe",
-        "ü": "ue",
-        "ß": "ss",
-        "Ä": "Ae",
-        "Ö": "Oe",
-        "Ü": "Ue",
-        "æ": "ae",
-        "ø": "o",
-        "å": "aa",
-        "ł": "l",
-        "đ": "d",
-    }
-)
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _LOCAL = re.compile(r"^(.*?)(\d*)$")
@@ -1377,7 +1362,7 @@ def ascii_forms(name: str, lang: str) -> frozenset[str]:
             if combos <= 256:
                 forms = {_fold("".join(p)) for p in product(*readings)}
         return frozenset(f for f in forms if f)
-    return frozenset(f for f in {_fold(name.translate(_GERMAN)), _fold(name)} if f)
+    return frozenset(f for f in {_fold(name.translate(ASCII_SPELLING)), _fold(name)} if f)
 
 
 def _email_fields(a: Audit) -> list[tuple[str, str]]:

@@ -32,7 +32,8 @@ from demoorg.seeders.phones import phone_is_valid
 #: Default pool size: large enough that values repeat at natural rates, small enough to build fast.
 DEFAULT_POOL = 400
 
-_GERMAN = str.maketrans(
+#: Letters spelled out in ASCII the way their languages do (Müller → Mueller), for emails.
+ASCII_SPELLING = str.maketrans(
     {
         "ä": "ae",
         "ö": "oe",
@@ -269,7 +270,7 @@ def _romanise(text: str, lang: str) -> str:
         from pypinyin import lazy_pinyin
 
         text = "".join(lazy_pinyin(text))
-    folded = unicodedata.normalize("NFKD", text.translate(_GERMAN))
+    folded = unicodedata.normalize("NFKD", text.translate(ASCII_SPELLING))
     ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
     return _NOT_WORD.sub("", ascii_text)
 
