@@ -361,6 +361,9 @@ def _rollups(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
                 agg = "COUNT(*)" if src.op == "count" else f"{src.op.upper()}(c.{quote(src.of)})"
                 if src.op in ("count", "sum"):
                     agg = f"COALESCE({agg}, 0)"
+                if src.op == "sum" and f.decimals is not None:
+                    # Sums of floats drift (159012.71000000002); money is kept to its cents.
+                    agg = f"ROUND({agg}, {f.decimals})"
                 sql = (
                     f"UPDATE {table} SET {quote(f.name)} = (SELECT {agg} FROM {quote(src.child)} c "
                     f"WHERE c.{quote(src.via)} = {table}.{quote('Id')} AND {cond})"

@@ -209,6 +209,7 @@ class OrgGenerator:
         self._cum: dict[int, list[float]] = {}
         self._unique_order: dict[str, list[int]] = {}
         self._unique_state: dict[str, dict[int, list[int]]] = {}
+        self._unique_used: dict[str, int] = {}
         self.seen_emails: set[str] = set()
         self.seen_usernames: set[str] = set()
         from demoorg.seeders.pools import DEFAULT_POOL
@@ -529,7 +530,11 @@ class OrgGenerator:
                 self.rngs[order_key] = rng
             perm = self._unique_order[order_key]
             out = []
-            for row in batch.row_numbers():
+            # Counted over the records that use this source (not every row of the object), so
+            # business names last although patients share the Name field.
+            used = self._unique_used.get(order_key, 0)
+            self._unique_used[order_key] = used + n
+            for row in range(used, used + n):
                 cycle, pos = divmod(row, len(perm))
                 value = pool[perm[pos]]
                 out.append(value if not cycle else f"{value} {_ROMAN[min(cycle, len(_ROMAN) - 1)]}")

@@ -453,10 +453,14 @@ class PostgresWriter(Writer):
         return f"ROUND(CAST({value} AS NUMERIC), {decimals})"
 
     def finish(self, conn: Connection, md: MetaData) -> None:
-        """Declares the lookups as foreign keys (checked once, in bulk) and lets others read."""
-        for table in md.sorted_tables:
-            for fk in sorted(table.foreign_key_constraints, key=lambda c: c.column_keys):
-                conn.execute(AddConstraint(fk))
+        """Declares the lookups as foreign keys, each checked once over the loaded rows."""
+        statements = [
+            str(AddConstraint(fk).compile(dialect=conn.dialect))
+            for table in md.sorted_tables
+            for fk in sorted(table.foreign_key_constraints, key=lambda c: c.column_keys)
+        ]
+        if statements:
+            conn.exec_driver_sql(";\n".join(statements))  # one round trip
 
     def check_target(self, conn: Connection, name: str, force: bool) -> None:
         """Refuses a schema that is not an org, an org without ``force``, or no right to build.
