@@ -114,6 +114,11 @@ def make_parser() -> argparse.ArgumentParser:
     au.add_argument("--list", action="store_true", help="list the rules and what they check")
     au.add_argument("--json", action="store_true", help="machine-readable output")
 
+    pr = sub.add_parser("present", help="present a story: presenter console and audience window")
+    pr.add_argument("org", help="org file")
+    pr.add_argument("story", help="story name (see demoorg stories ORG) or story file")
+    pr.add_argument("--rehearse", action="store_true", help="time the run and save it in the org")
+
     og = sub.add_parser("orgs", help="list the orgs on a PostgreSQL server")
     og.add_argument(
         "--db",
@@ -570,6 +575,33 @@ def cmd_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_present(args: argparse.Namespace) -> int:
+    from demoorg.org.orgfile import open_org
+    from demoorg.present import stories_for_org
+
+    with open_org(args.org) as org:
+        meta = org.meta
+    story = Path(args.story)
+    if not story.is_file():
+        fits = stories_for_org(meta)
+        named = [f for f in fits if Path(f.path).stem == args.story]
+        if not named:
+            names = ", ".join(Path(f.path).stem for f in fits) or "none"
+            raise UsageError(
+                f"unknown story {args.story!r} for this org (expected one of: {names})"
+            )
+        story = Path(named[0].path)
+    try:
+        from demoorg.ui.app import make_app
+        from demoorg.ui.presenter import run_presenter
+    except ImportError as exc:  # Qt's libraries missing on this machine
+        raise DemoOrgError(f"the presenter needs Qt, which cannot start here: {exc}") from None
+    app = make_app()
+    presenter = run_presenter(args.org, story, today=_today(), rehearsal=args.rehearse)
+    del presenter  # kept alive by its windows until they close
+    return int(app.exec())
+
+
 def default_org_path() -> Path:
     from demoorg.content.paths import user_home
 
@@ -607,6 +639,7 @@ _COMMANDS = {
     "list": cmd_list,
     "stories": cmd_stories,
     "audit": cmd_audit,
+    "present": cmd_present,
     "orgs": cmd_orgs,
     "export": cmd_export,
     "pack": cmd_pack,

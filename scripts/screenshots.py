@@ -2,9 +2,12 @@
 
 For each industry template found it builds a standard-size org (cached in a temporary folder),
 opens it in the main window and saves its list view, a hero record page and its first dashboard;
-once, it saves the start page and the builder.
+once, it saves the start page and the builder. Then it presents the medical story (on a copy of
+the org) and saves the presenter console, the audience window with a spotlight, and a rehearsal
+report over three timed runs.
 
     python scripts/screenshots.py [--out docs/screenshots] [--size standard] [--only medical]
+    python scripts/screenshots.py --presenter-only
 """
 
 from __future__ import annotations
@@ -61,8 +64,8 @@ def settle(app, rounds: int = 5) -> None:
         app.processEvents()
 
 
-def grab(win, path: Path, app, height: int = HEIGHT) -> None:
-    win.resize(WIDTH, height)
+def grab(win, path: Path, app, height: int = HEIGHT, width: int = WIDTH) -> None:
+    win.resize(width, height)
     settle(app)
     win.grab().save(str(path))
     print(f"  {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
@@ -84,12 +87,100 @@ def hero_record(reader) -> tuple[str, str] | None:
     return best
 
 
+class FakeClock:
+    """A clock the script moves by hand, so timers and rehearsal runs show chosen times."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def presenter_shots(org: Path, out: Path, app) -> None:
+    """The presenter console, the audience window (with a spotlight) and a rehearsal report."""
+    import shutil
+
+    from demoorg.ui.presenter import run_presenter
+
+    copy = Path(tempfile.mkdtemp(prefix="demoorg-shots-")) / org.name
+    shutil.copy(org, copy)
+    story = REPO / "industries" / "medical" / "stories" / "cfo-care-gaps.yaml"
+    clock = FakeClock()
+
+    def wait(p) -> None:
+        while p.busy:
+            settle(app, 1)
+        settle(app, 8)
+
+    # Three timed rehearsals, so the report has history to compare against.
+    for run, pace in enumerate((1.25, 1.05, 0.9)):
+        p = run_presenter(copy, story, today=AS_OF, clock=clock, rehearsal=True, show=False)
+        for k, scene in enumerate(p.runner.story.scenes):
+            if p.runner.index != scene.index:
+                continue
+            clock.now += scene.budget * (pace + 0.15 * ((k + run) % 3 - 1))
+            while p.runner.index == scene.index and not p.view.is_last:
+                p.trigger("demoorg.presenter.next")
+                wait(p)
+            if run == 1 and k == 0:
+                p.save_feedback("reaction", "CFO: “that no-show number is our Monday problem”")
+            if run == 1 and k == 3:
+                p.save_feedback("question", "Does the A1c come in from our lab automatically?")
+                p.save_feedback("missing-feature", "Wants prior-auth status on the same page")
+            if p.view.is_last:
+                clock.now += scene.budget * pace
+                break
+        p.end()
+
+    p = run_presenter(copy, story, today=AS_OF, clock=clock, show=False)
+    p.audience.resize(WIDTH, HEIGHT)
+    p.console.resize(WIDTH, HEIGHT)
+    p.audience.show()
+    p.console.show()
+    # The live scene with the most actions: one done, the next pending, its spotlight on.
+    # The audience: a hero's record page with a related list in the spotlight.
+    spot = next(
+        (
+            i
+            for i in p.runner.available
+            if (s := p.runner.scenes[i].scene.spotlight) is not None and s.kind == "related"
+        ),
+        p.runner.available[0],
+    )
+    p.jump(spot)
+    wait(p)
+    p.audience._reveal()
+    settle(app, 10)
+    grab(p.audience, out / "presenter-audience.png", app)
+    # The console: the live scene with the most actions, one done and the next pending.
+    target = max(p.runner.available, key=lambda i: p.runner.scenes[i].steps)
+    p.jump(target)
+    wait(p)
+    p.trigger("demoorg.presenter.next")
+    wait(p)
+    clock.now += p.view.budget * 0.85
+    p.audience._reveal()
+    settle(app, 10)
+    p.console.set_thumbnail(p.audience.grab())
+    p.console.tick()
+    grab(p.console, out / "presenter-console.png", app)
+    p.show_report()
+    report = p.report_window
+    assert report is not None
+    grab(report, out / "rehearsal-report.png", app, 980)
+    report.export_pdf(Path(tempfile.gettempdir()) / "demoorg-rehearsal-report.pdf")
+    p.end()
+    report.close()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
     p.add_argument("--size", default="standard")
     p.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "demoorg-screenshots"))
     p.add_argument("--only", nargs="*", help="industries to render (default: all)")
+    p.add_argument("--presenter-only", action="store_true", help="only the presenter screens")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,6 +200,10 @@ def main() -> int:
 
     cfg = settings()
     cfg.clear()
+    if args.presenter_only:
+        print("building medical…")
+        presenter_shots(build("medical", cache, args.size), out, app)
+        return 0
     win = create_main_window(cfg, today=AS_OF, open_last=False)
     win.show()
     orgs = {}
@@ -156,6 +251,8 @@ def main() -> int:
             )
             grab(win, out / f"{ind}-dashboard.png", app, height)
     win.close()
+    if "medical" in orgs:
+        presenter_shots(orgs["medical"], out, app)
     return 0
 
 

@@ -7,8 +7,9 @@ Its schema holds the same tables as an org file — Salesforce API names as quot
 
 An org's engine connects with ``search_path`` set to the org's schema, so unqualified table names
 mean the org's tables, and reads back the same Python values as an org file: dates and datetimes
-as ISO text (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS``), booleans as 0/1, decimals as floats. Views,
-the audit and exports therefore see one org, whichever engine holds it.
+as ISO text (``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM:SS``), booleans as 0/1, decimals as numbers the
+way SQLite's NUMERIC affinity gives them (whole ones as ints). Views, the audit and exports
+therefore see one org, whichever engine holds it.
 
 Passwords: demoorg never stores one. Give it in the URL for a one-off, or better let libpq find it
 (``PGPASSWORD``, ``~/.pgpass``, ``PGSERVICE``) by leaving it out of the URL; messages and org
@@ -35,25 +36,34 @@ _SESSION = ("-c DateStyle=ISO",)
 def _adapt_values(dbapi_conn: Any, _record: Any) -> None:
     """Loads values as an org file gives them (see the module docstring)."""
     from psycopg.adapt import Loader
-    from psycopg.types.numeric import FloatLoader
     from psycopg.types.string import TextLoader
 
     class BoolAsIntLoader(Loader):
         def load(self, data: Any) -> int:
             return 1 if data == b"t" else 0
 
+    class NumericAsSQLiteLoader(Loader):
+        # SQLite's NUMERIC affinity keeps a whole number as an integer: 221400000, not 221400000.0.
+        def load(self, data: Any) -> float | int:
+            value = float(bytes(data))
+            return int(value) if value.is_integer() and abs(value) < 2**63 else value
+
     adapters = dbapi_conn.adapters
     for type_name in ("date", "timestamp"):
         adapters.register_loader(type_name, TextLoader)
-    adapters.register_loader("numeric", FloatLoader)
+    adapters.register_loader("numeric", NumericAsSQLiteLoader)
     adapters.register_loader("bool", BoolAsIntLoader)
 
 
 def server_engine(target: PgTarget, *, schema: str | None = None, readonly: bool = True) -> Engine:
     """An engine on the target's server; with ``schema``, its connections search only that schema.
 
-    ``readonly`` makes every statement read-only on the server side, like an org file opened
-    read-only, and runs each statement in a transaction of its own (autocommit).
+    ``readonly`` makes every transaction read-only on the server side, like an org file opened
+    read-only.
+
+    Transactions are PostgreSQL's own: after a failed statement the connection must roll back
+    before it can run the next one, and a transaction left open keeps its tables from being
+    replaced (a ``seed --force`` of the org waits for it, then gives up with a clear message).
     """
     options = [str(target.url.query.get("options") or "").strip(), *_SESSION]
     if schema:
@@ -66,10 +76,6 @@ def server_engine(target: PgTarget, *, schema: str | None = None, readonly: bool
             "options": " ".join(o for o in options if o),
             "application_name": "demoorg",
         },
-        # Read-only work runs each statement on its own, as Python's sqlite3 does for SELECTs
-        # on an org file: one failed query (an audit rule) does not abort the next, and a
-        # window left open on an org holds no locks that would stall its rebuild.
-        **({"isolation_level": "AUTOCOMMIT"} if readonly else {}),
     )
     event.listen(engine, "connect", _adapt_values)
     return engine

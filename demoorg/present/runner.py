@@ -283,6 +283,22 @@ class StoryRunner:
             return Move(False, self.index, self.step, Changes())
         return self._goto(self.index, self.step + 1)
 
+    def skip(self) -> Move:
+        """Passes over the current scene's next live action without changing any data.
+
+        For a presentation that must go on when an action cannot run on this org (its record
+        is missing in a small build): the action counts as done and Back passes over it.
+        """
+        if self.step >= self.current.steps:
+            return Move(False, self.index, self.step, Changes())
+        action = self.current.scene.actions[self.step]
+        label = f"{describe_action(action)} (skipped)"
+        self._applied.append(ActionRecord(self.index, self.step, label))
+        before = (self.index, self.step)
+        self.step += 1
+        self.scene_changed.emit(SceneChanged(self.index, self.step, *before))
+        return Move(True, self.index, self.step, Changes())
+
     def undo(self) -> Move:
         """Undoes the current scene's last live action (no move when none is done)."""
         if self.step == 0:

@@ -41,7 +41,14 @@ from demoorg.seeders.schema import (
     quote,
     where_sql,
 )
-from demoorg.seeders.writers import PgTarget, PostgresWriter, SQLiteWriter, Writer, writer_for
+from demoorg.seeders.writers import (
+    PgTarget,
+    PostgresWriter,
+    RollupStep,
+    SQLiteWriter,
+    Writer,
+    writer_for,
+)
 
 TEMP_MARK = ".building-"
 
@@ -291,22 +298,30 @@ def write_org(
                 progress(prog)
             if cancelled and cancelled():
                 raise BuildCancelled()
-    # Indexes first: the deferred updates and roll-ups below look rows up by their lookups.
-    writer.create_indexes(conn, md, to_index)
-    writer.loaded(conn, _rollup_children(plan))
+    # SQLite: indexes first, since the deferred updates and roll-ups below look rows up by their
+    # lookups. PostgreSQL's roll-ups join instead, and every index would be rewritten by each
+    # update of a row: its lookup indexes come after (see Writer.indexes_first).
+    if writer.indexes_first:
+        writer.create_indexes(conn, md, to_index)
+    writer.loaded(conn, _rollup_keys(plan))
     _fill_deferred(conn, gen, writer)
     _rollups(conn, gen, writer)
+    if not writer.indexes_first:
+        writer.create_indexes(conn, md, to_index)
     _write_meta(conn, md, plan, gen, counts)
     writer.finish(conn, md)
     return counts
 
 
-def _rollup_children(plan: Plan) -> list[str]:
-    """The tables roll-ups aggregate, in plan order."""
-    children = {
-        f.source.child for op in plan.objects for f in op.post if isinstance(f.source, m.Rollup)
-    }
-    return [op.obj.name for op in plan.objects if op.obj.name in children]
+def _rollup_keys(plan: Plan) -> dict[str, list[str]]:
+    """The tables roll-ups join, in plan order, with the columns they join on."""
+    keys: dict[str, set[str]] = {}
+    for op in plan.objects:
+        for f in op.post:
+            if isinstance(f.source, m.Rollup):
+                keys.setdefault(op.obj.name, set()).add("Id")
+                keys.setdefault(f.source.child, set()).add(f.source.via)
+    return {op.obj.name: sorted(keys[op.obj.name]) for op in plan.objects if op.obj.name in keys}
 
 
 def _fill_deferred(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
@@ -350,6 +365,7 @@ def _rollups(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
     # roll-ups (Opportunity.Amount from line items) before the parent's (Campaign won amount).
     for op in reversed(gen.plan.objects):
         table = quote(op.obj.name)
+        pending: list[RollupStep] = []  # consecutive roll-ups, which a writer may run together
         for f in op.post:
             src = f.source
             if isinstance(src, m.Rollup):
@@ -358,22 +374,27 @@ def _rollups(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
                     for dev, _, _ in gen.tpl.object(src.child).record_types
                 }
                 cond, params = where_sql(src.where, "c", rts, gen_offset_date(gen))
-                agg = "COUNT(*)" if src.op == "count" else f"{src.op.upper()}(c.{quote(src.of)})"
-                if src.op in ("count", "sum"):
-                    agg = f"COALESCE({agg}, 0)"
-                if src.op == "sum" and f.decimals is not None:
-                    # Sums of floats drift (159012.71000000002); money is kept to its cents.
-                    agg = f"ROUND({agg}, {f.decimals})"
-                sql = (
-                    f"UPDATE {table} SET {quote(f.name)} = (SELECT {agg} FROM {quote(src.child)} c "
-                    f"WHERE c.{quote(src.via)} = {table}.{quote('Id')} AND {cond})"
+
+                def aggregate(count: str, src: m.Rollup = src, f: Any = f) -> str:
+                    agg = count if src.op == "count" else f"{src.op.upper()}(c.{quote(src.of)})"
+                    if src.op in ("count", "sum"):
+                        agg = f"COALESCE({agg}, 0)"
+                    if src.op == "sum" and f.decimals is not None:
+                        # Sums of floats drift (159012.71000000002); money is kept to its cents.
+                        agg = writer.round_sql(agg, f.decimals)
+                    return agg
+
+                pending.append(
+                    RollupStep(f.name, src.child, src.via, aggregate, cond, tuple(params))
                 )
-                writer.execute(conn, sql, tuple(params))
             elif isinstance(src, m.Expr):
+                writer.rollups(conn, op.obj.name, pending)
+                pending = []
                 value = expr_sql(src.tree)
                 if src.decimals >= 0:
                     value = writer.round_sql(value, src.decimals)
                 writer.execute(conn, f"UPDATE {table} SET {quote(f.name)} = {value}")
+        writer.rollups(conn, op.obj.name, pending)
 
 
 def gen_offset_date(gen: OrgGenerator) -> Callable[[str], Any]:

@@ -45,6 +45,36 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("demoorg.view.zoom_out", "Zoom Out", ("Ctrl+-",), "View"),
     ActionSpec("demoorg.view.zoom_reset", "Actual Size", ("Ctrl+0",), "View"),
     ActionSpec("demoorg.help.shortcuts", "Keyboard Shortcuts", ("F1", "Ctrl+/"), "Help"),
+    ActionSpec(
+        "demoorg.present.story", "Present a Story…", ("Ctrl+Shift+P",), "Org", "Present a story"
+    ),
+    # The presenter: both of its windows (console and audience) answer these keys, so a clicker
+    # (PageDown, PageUp, B, ".") works whichever window has the focus. Digits typed before Enter
+    # or G pick a scene by its number.
+    ActionSpec(
+        "demoorg.presenter.next",
+        "Next",
+        ("PgDown", "Right", "Space"),
+        "Presenter",
+        "Next live action or scene",
+    ),
+    ActionSpec("demoorg.presenter.back", "Back", ("PgUp", "Left"), "Presenter", "Undo or go back"),
+    ActionSpec("demoorg.presenter.black", "Black Screen", ("B", "."), "Presenter"),
+    ActionSpec("demoorg.presenter.white", "White Screen", ("W",), "Presenter"),
+    ActionSpec(
+        "demoorg.presenter.jump",
+        "Go to Scene",
+        ("G", "Return", "Enter"),
+        "Presenter",
+        "Type a scene number, then Enter or G",
+    ),
+    ActionSpec("demoorg.presenter.reset", "Reset Demo Data", ("R",), "Presenter", "Press twice"),
+    ActionSpec("demoorg.presenter.feedback", "Customer Feedback…", ("F",), "Presenter"),
+    ActionSpec("demoorg.presenter.pause", "Pause for Q&A", ("P",), "Presenter"),
+    ActionSpec("demoorg.presenter.rehearse", "Rehearsal Mode", (), "Presenter"),
+    ActionSpec("demoorg.presenter.booth", "Booth Mode", (), "Presenter"),
+    ActionSpec("demoorg.presenter.report", "Rehearsal Report", ("Ctrl+Shift+R",), "Presenter"),
+    ActionSpec("demoorg.presenter.end", "End Presentation", ("Esc",), "Presenter"),
 )
 
 _BY_ID = {a.id: a for a in ACTIONS}

@@ -16,7 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from demoorg import __version__
-from demoorg.ui import theme
+from demoorg.ui import gcguard, theme
 from demoorg.ui.main_window import MainWindow
 
 
@@ -43,6 +43,7 @@ def make_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName("demoorg")
     app.setApplicationVersion(__version__)
     theme.apply(app)
+    gcguard.install(app)
     return app
 
 

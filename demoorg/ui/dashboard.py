@@ -27,11 +27,9 @@ from PySide6.QtCharts import (
 from PySide6.QtCore import (
     QCoreApplication,
     QMargins,
-    QObject,
     QPointF,
-    QRunnable,
     Qt,
-    QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QLinearGradient, QPainter, QPen, QResizeEvent
@@ -407,36 +405,11 @@ def _metric_caption(data: TileData) -> str:
     }.get(data.aggregate, "")
 
 
-class _TileBridge(QObject):
-    """Carries tile results from the worker thread back to the GUI thread."""
-
-    computed = Signal(int, object)
-    failed = Signal(int, str)
-
-
-class _TileJob(QRunnable):
-    """Computes a dashboard's tiles off the GUI thread (a million-row org takes a moment)."""
-
-    def __init__(
-        self, reader: OrgReader, tiles: list[dict], generation: int, bridge: _TileBridge
-    ) -> None:
-        super().__init__()
-        self.reader, self.tiles, self.generation, self.bridge = reader, tiles, generation, bridge
-
-    def run(self) -> None:
-        try:
-            results = {t["key"]: self.reader.tile(t) for t in self.tiles}
-        except Exception as exc:  # shown on the dashboard as one line
-            self.bridge.failed.emit(self.generation, f"{type(exc).__name__}: {exc}")
-        else:
-            self.bridge.computed.emit(self.generation, results)
-
-
 class DashboardWidget(QScrollArea):
     """One dashboard of the org: its metrics in a row, its charts in a grid.
 
-    The page appears at once with its tiles' frames; the numbers are computed in a worker
-    thread and fill in when ready (``loaded(key)``).
+    The page appears at once with its tiles' frames; the numbers are computed right after, on
+    the GUI thread, and fill in when ready (``loaded(key)``).
     """
 
     link_activated = Signal(str)
@@ -452,12 +425,10 @@ class DashboardWidget(QScrollArea):
         self.key: str | None = None
         self.tiles: dict[str, TileData] = {}
         self.cards: dict[str, TileCard] = {}
+        #: Every tile's card on screen by key, "Computing…" frames included (for the spotlight).
+        self.frames: dict[str, QWidget] = {}
         self.pending = False
         self._generation = 0
-        # No parent: a job still running when this page goes away keeps its bridge alive.
-        self._bridge = _TileBridge()
-        self._bridge.computed.connect(self._on_tiles_computed)
-        self._bridge.failed.connect(self._on_tiles_failed)
         self._area: QVBoxLayout | None = None
         self._tile_specs: list[dict] = []
 
@@ -501,15 +472,25 @@ class DashboardWidget(QScrollArea):
         self.setWidget(page)
         self._generation += 1
         self.pending = True
-        QThreadPool.globalInstance().start(
-            _TileJob(self.reader, self._tile_specs, self._generation, self._bridge)
-        )
+        # Computed on the GUI thread right after the frames are painted. A worker thread made
+        # Python's garbage collector finalise Qt objects off the GUI thread, which crashes.
+        generation = self._generation
+        QTimer.singleShot(0, lambda: self._compute(generation))
+
+    def _compute(self, generation: int) -> None:
+        if generation != self._generation:
+            return  # another dashboard was asked for meanwhile
+        try:
+            results = {t["key"]: self.reader.tile(t) for t in self._tile_specs}
+        except Exception as exc:  # shown on the dashboard as one line
+            self._on_tiles_failed(generation, f"{type(exc).__name__}: {exc}")
+        else:
+            self._on_tiles_computed(generation, results)
 
     def wait(self, ms: int = 30_000) -> bool:
         """Blocks until the tiles are on screen (for scripts; the app never waits)."""
         deadline = time.monotonic() + ms / 1000
         while self.pending and time.monotonic() < deadline:
-            QThreadPool.globalInstance().waitForDone(20)
             QCoreApplication.processEvents()
         return not self.pending
 
@@ -535,6 +516,7 @@ class DashboardWidget(QScrollArea):
         assert self._area is not None
         clear_layout(self._area)
         self.cards = {}
+        self.frames = {}
         specs = self._tile_specs
         metrics = [t for t in specs if t["kind"] == "metric"]
         charts = [t for t in specs if t["kind"] != "metric"]
@@ -567,10 +549,12 @@ class DashboardWidget(QScrollArea):
             card.body.addStretch(1)
             card.body.addWidget(label("Computing…", "muted"), 0, Qt.AlignmentFlag.AlignCenter)
             card.body.addStretch(1)
+            self.frames[tile["key"]] = card
             return card
         tc = TileCard(results[tile["key"]], self.fmt, self.brand)
         tc.link_activated.connect(self.link_activated)
         self.cards[tile["key"]] = tc
+        self.frames[tile["key"]] = tc
         return tc
 
 

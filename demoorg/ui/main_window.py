@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self.record_page: RecordPageWidget | None = None
         self.dashboard: DashboardWidget | None = None
         self.search_page: SearchResultsWidget | None = None
+        self.presenter: Any = None  # the presentation running (demoorg.ui.presenter.Presenter)
         self.setWindowTitle("demoorg")
         self.setMinimumSize(1024, 680)
 
@@ -184,9 +185,14 @@ class MainWindow(QMainWindow):
         a.add("demoorg.view.refresh", self.refresh)
         a.add("demoorg.view.full_screen", self._toggle_full_screen)
         a.add("demoorg.help.shortcuts", self.show_shortcuts)
+        a.add("demoorg.present.story", self._show_present_menu)
         menu = QMenu(self)
         for action_id in ("demoorg.org.new", "demoorg.org.open", "demoorg.org.home"):
             menu.addAction(a[action_id])
+        menu.addSeparator()
+        self.present_menu = QMenu("Present", self)
+        self.present_menu.aboutToShow.connect(self._fill_present_menu)
+        menu.addMenu(self.present_menu)
         menu.addSeparator()
         for action_id in ("demoorg.view.refresh", "demoorg.view.full_screen"):
             menu.addAction(a[action_id])
@@ -197,6 +203,58 @@ class MainWindow(QMainWindow):
         self.header.back.setToolTip(a["demoorg.nav.back"].toolTip())
         self.header.forward.setToolTip(a["demoorg.nav.forward"].toolTip())
         self.header.search.setToolTip(a["demoorg.search.focus"].toolTip())
+
+    # --- presenting ------------------------------------------------------------------------------------
+
+    def _show_present_menu(self) -> None:
+        if self.org is not None:
+            self.present_menu.popup(
+                self.header.menu_button.mapToGlobal(self.header.menu_button.rect().bottomLeft())
+            )
+
+    def _fill_present_menu(self) -> None:
+        """The stories that fit the open org, with their feature badges and status."""
+        from demoorg.present import stories_for_org
+
+        self.present_menu.clear()
+        if self.org is None:
+            self.present_menu.addAction("Open an org to present a story").setEnabled(False)
+            return
+        fits = stories_for_org(self.org.meta)
+        if not fits:
+            self.present_menu.addAction("No stories for this industry").setEnabled(False)
+        for fit in fits:
+            title = fit.story.title if fit.story else fit.path.stem
+            persona = f"{fit.story.persona} · " if fit.story else ""
+            badges = "  ".join(f"[{b.label}: {b.stage}]" for b in fit.badges)
+            act = self.present_menu.addAction(f"{title}  —  {persona}{fit.status}")
+            act.setToolTip(badges or fit.status)
+            act.setStatusTip(badges)
+            act.setEnabled(fit.playable)
+            act.triggered.connect(lambda _c=False, path=fit.path: self.present_story(path))
+
+    def present_story(self, story_path: Any) -> bool:
+        """Presents a story on the open org: the console here, the audience window beside it."""
+        from demoorg.ui.presenter import run_presenter
+
+        if self.org_path is None:
+            return False
+        if self.presenter is not None:
+            self.presenter.end()
+        try:
+            self.presenter = run_presenter(self.org_path, story_path, settings=self.settings)
+        except DemoOrgError as exc:
+            box = QDialog(self)
+            box.setWindowTitle("This story cannot be presented")
+            lay = QVBoxLayout(box)
+            lay.addWidget(label(str(exc), "errorBox", wrap=True))
+            box.open()
+            return False
+        self.presenter.ended.connect(self._on_presentation_ended)
+        return True
+
+    def _on_presentation_ended(self) -> None:
+        self.presenter = None
 
     def show_shortcuts(self) -> None:
         dlg = ShortcutsDialog(self.settings, self)

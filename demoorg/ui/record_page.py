@@ -153,6 +153,12 @@ class RecordPageWidget(QScrollArea):
         self.links: dict[str, LinkLabel] = {}
         self.canvases: list[LinkCanvas] = []
         self.path_widget: PathWidget | None = None
+        # Where the presenter's spotlight can point (filled as the page is built).
+        self.section_parts: dict[str, list[QWidget]] = {}
+        self.related_cards: dict[str, QWidget] = {}
+        self.field_cells: dict[str, tuple[FieldGrid, int]] = {}
+        self.activity_card: QWidget | None = None
+        self.details_card: QWidget | None = None
 
     # --- building the page -----------------------------------------------------------------------
 
@@ -166,6 +172,7 @@ class RecordPageWidget(QScrollArea):
         self.activities = self.reader.activities(record_id)
         self.links = {}
         self.canvases = []
+        self.section_parts, self.related_cards, self.field_cells = {}, {}, {}
         page = QWidget()
         page.setObjectName("page")
         outer = QVBoxLayout(page)
@@ -229,6 +236,8 @@ class RecordPageWidget(QScrollArea):
                 (self.reader.column(rec.object, h).label, self._cell(rec, h)) for h in highlights
             ]
             grid = self._canvas(FieldGrid(items, columns=max(4, len(items)), big=True, rules=False))
+            for i, h in enumerate(highlights):
+                self.field_cells[h] = (grid, i)
             row = QHBoxLayout()
             row.setContentsMargins(62, 2, 0, 0)
             row.addWidget(grid)
@@ -275,13 +284,19 @@ class RecordPageWidget(QScrollArea):
 
     def _details(self, rec: Record) -> QWidget:
         card = Card("Details")
+        self.details_card = card
         for section in self._sections(rec):
-            card.body.addWidget(label(section.label, "sectionTitle"))
+            title = label(section.label, "sectionTitle")
+            card.body.addWidget(title)
             items = [
                 (self.reader.column(rec.object, path).label, self._cell(rec, path))
                 for path in section.fields
             ]
-            card.body.addWidget(self._canvas(FieldGrid(items, columns=min(section.columns, 3))))
+            grid = self._canvas(FieldGrid(items, columns=min(section.columns, 3)))
+            card.body.addWidget(grid)
+            self.section_parts[section.label] = [title, grid]
+            for i, path in enumerate(section.fields):
+                self.field_cells.setdefault(path, (grid, i))
         return card
 
     def _cell(self, rec: Record, path: str) -> Cell:
@@ -308,6 +323,7 @@ class RecordPageWidget(QScrollArea):
 
     def _related_card(self, rl: RelatedList) -> QWidget:
         card = Card(margins=16)
+        self.related_cards.setdefault(rl.object, card)
         head = QHBoxLayout()
         head.setSpacing(10)
         head.addWidget(icon_label(rl.object, 26))
@@ -342,6 +358,7 @@ class RecordPageWidget(QScrollArea):
 
     def _activity_card(self) -> QWidget:
         card = Card("Activity")
+        self.activity_card = card
         if not self.activities:
             card.body.addWidget(label("No activities yet.", "muted"))
             return card
@@ -394,6 +411,34 @@ class RecordPageWidget(QScrollArea):
             if rect is not None:
                 return canvas, rect
         return None
+
+    def spotlight_parts(self, kind: str, target: str | None) -> list[tuple[QWidget, QRect]]:
+        """What a presenter's spotlight (``field``, ``section``, ``related``, ``path``,
+        ``timeline``) points at on this page: widgets and rectangles in their coordinates."""
+        if kind == "path":
+            w: QWidget | None = self.path_widget
+        elif kind == "timeline":
+            w = self.activity_card
+        elif kind == "related":
+            w = self.related_cards.get(target or "")
+        elif kind == "section":
+            parts = self.section_parts.get(target or "", [])
+            return [(p, p.rect()) for p in parts]
+        elif kind == "field":
+            cell = self.field_cells.get(target or "")
+            if cell is None:
+                return []
+            grid, i = cell
+            grid._ensure_layout()
+            row, col = divmod(i, grid.columns)
+            if row >= len(grid._rows):
+                return []
+            top, height = grid._rows[row]
+            colw = grid._col_width(grid.width())
+            return [(grid, QRect(col * (colw + grid.gap), top, colw, height))]
+        else:
+            w = None
+        return [(w, w.rect())] if w is not None else []
 
     def lookup_links(self) -> list[str]:
         """Hrefs of every record link on the page."""

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from demoorg.errors import OrgError, UsageError
 from demoorg.org.orgfile import open_org
 from demoorg.org.server import list_orgs
+from demoorg.seeders import writers
 from demoorg.seeders.build import BuildCancelled, BuildResult
 from demoorg.seeders.schema import META_TABLE, quote
 from demoorg.seeders.writers import PG_TEMP_PREFIX, PgTarget, parse_target
@@ -287,6 +288,24 @@ def test_an_interrupt_during_the_load_keeps_the_previous_org(
     assert temp_schemas(target) == []
 
 
+def test_replacing_an_org_someone_is_reading_waits_then_says_so(
+    pg_target: Target, build_core: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = pg_target("in_use")
+    build_core(target, seed=1)
+    monkeypatch.setattr(writers, "PG_SWAP_LOCK_TIMEOUT", "300ms")
+    with open_org(target) as org, org.engine.connect() as reader:
+        reader.exec_driver_sql('SELECT COUNT(*) FROM "Account"').scalar_one()  # holds its lock
+        with pytest.raises(UsageError, match="'in_use' is in use by another session"):
+            build_core(target, seed=2, force=True)
+    with open_org(target) as org:
+        assert org.build["seed"] == 1
+    build_core(target, seed=2, force=True)  # once the reader is gone
+    with open_org(target) as org:
+        assert org.build["seed"] == 2
+    assert temp_schemas(target) == []
+
+
 def test_a_killed_build_process_keeps_the_previous_org(
     pg_target: Target, build_core: Build
 ) -> None:
@@ -408,6 +427,34 @@ def test_listing_orgs(pg_target: Target, build_core: Build) -> None:
     assert two.records == built.rows
     assert two.owner == "postgres"
     assert not any(name.startswith(PG_TEMP_PREFIX) for name in summaries)
+
+
+def test_teammates_read_each_others_orgs_but_only_the_owner_replaces_one(
+    pg_target: Target, build_core: Build
+) -> None:
+    mine = pg_target("owned_by_postgres")
+    built = build_core(mine, seed=1)
+    db = mine.url.database
+    server_exec(
+        mine,
+        f"CREATE ROLE bob LOGIN; GRANT CONNECT, CREATE ON DATABASE {db} TO bob; "
+        f"CREATE ROLE carol LOGIN; GRANT CONNECT ON DATABASE {db} TO carol",
+    )
+    as_bob = PgTarget(mine.url.set(username="bob"), "owned_by_postgres")
+    listed = {s.name: s for s in list_orgs(as_bob)}
+    assert listed["owned_by_postgres"].owner == "postgres"
+    assert listed["owned_by_postgres"].records == built.rows
+    with open_org(as_bob) as org:
+        assert org.build["seed"] == 1
+    with pytest.raises(UsageError, match="'owned_by_postgres' belongs to postgres; only its owner"):
+        build_core(as_bob, seed=2, force=True)
+    bobs = PgTarget(as_bob.url, "bobs_own")
+    build_core(bobs, seed=3)
+    assert {s.name: s.owner for s in list_orgs(mine)}["bobs_own"] == "bob"
+    as_carol = PgTarget(mine.url.set(username="carol"), "carols")
+    with pytest.raises(UsageError, match=r"may not create schemas .*GRANT CREATE ON DATABASE"):
+        build_core(as_carol)
+    assert temp_schemas(mine) == []
 
 
 # --- credentials ---------------------------------------------------------------------------------

@@ -156,3 +156,20 @@ def test_mistakes_are_one_line_and_exit_2(
     args: list[Any] = [a.replace("{server}", server) for a in argv]
     code, out, err = run(args, capsys)
     assert_one_line_error(code, out, err, *needles)
+
+
+@pytest.mark.parametrize("industry", ["_core", "medical"])
+def test_a_json_export_of_a_server_org_equals_the_file_orgs(
+    shipped_pair: Callable[[str], Any],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    industry: str,
+) -> None:
+    """The same values read back from PostgreSQL as from SQLite, down to the exported bytes."""
+    pair = shipped_pair(industry)
+    for name, org in (("pg", str(pair.pg)), ("file", str(pair.file))):
+        code, _, err = run(
+            ["export", org, str(tmp_path / f"{name}.json"), "--format", "json"], capsys
+        )
+        assert code == 0, err
+    assert (tmp_path / "pg.json").read_bytes() == (tmp_path / "file.json").read_bytes()

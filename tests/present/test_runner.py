@@ -325,6 +325,42 @@ def test_a_failing_live_action_changes_nothing_and_stops_before_it(
     assert hashes(s.working) == start
 
 
+def test_skip_passes_over_an_action_that_cannot_run(
+    templates: dict[str, m.TemplateDef],
+    session: Callable[..., PresentSession],
+    clock: Callable[[], float],
+    hashes: Hashes,
+) -> None:
+    story = inline_story(
+        templates["medical"],
+        """\
+        - title: Works
+          say: S
+          budget: 60s
+          show: {record: hero.maria_care_plan}
+          do:
+            - update: {object: CarePlan, where: {Name: No such plan}}
+              set: {Status: Completed}
+            - update: hero.maria_care_plan
+              set: {Status: On Hold}
+        """,
+    )
+    s = session("medical")
+    runner = StoryRunner(s, story, clock)
+    start = hashes(s.working)
+    with pytest.raises(PresentError):
+        runner.next()
+    assert runner.skip().moved
+    assert (runner.index, runner.step) == (0, 1)
+    assert hashes(s.working) == start  # skipping changes nothing
+    runner.next()  # the next action still runs
+    assert hashes(s.working) != start
+    runner.back()
+    runner.back()  # passes back over the skipped action
+    assert (runner.index, runner.step) == (0, 0)
+    assert hashes(s.working) == start
+
+
 def test_view_fills_placeholders_and_resolves_what_to_show(
     stories: dict[str, StoryDef], session: Callable[..., PresentSession], clock: Callable[[], float]
 ) -> None:

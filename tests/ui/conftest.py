@@ -54,6 +54,19 @@ def summaries(medical_template: m.TemplateDef) -> list:
     return load_summaries()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_gc(qapp: QApplication) -> Iterator[None]:
+    """Garbage collection on the GUI thread only, as in the app (see demoorg.ui.gcguard)."""
+    import gc
+
+    from demoorg.ui import gcguard
+
+    guard = gcguard.install(qapp)
+    yield
+    guard.timer.stop()
+    gc.enable()
+
+
 @pytest.fixture
 def themed_app(qapp: QApplication) -> QApplication:
     from demoorg.ui import theme
