@@ -168,7 +168,7 @@ class RecordPageWidget(QScrollArea):
         if rec is None:
             return False
         self.record = rec
-        self.related = self.reader.related(obj, record_id)
+        self.related = _without_empty_twins(self.reader.related(obj, record_id))
         self.activities = self.reader.activities(record_id)
         self.links = {}
         self.canvases = []
@@ -268,11 +268,17 @@ class RecordPageWidget(QScrollArea):
         "Organization" section; a section whose fields are all blank is left out, as a
         record-type layout would.
         """
+        # The name and the owner are in the header already; they alone do not make a section.
+        said_above = {self.reader.object(rec.object).name_field, "OwnerId", "RecordTypeId"}
         return [
             section
             for section in self.reader.layout(rec.object).sections
             if section.fields
-            and any(self._path_value(rec, path) not in (None, "") for path in section.fields)
+            and any(
+                self._path_value(rec, path) not in (None, "")
+                for path in section.fields
+                if path not in said_above
+            )
         ]
 
     def _details_height(self, rec: Record) -> int:
@@ -443,3 +449,10 @@ class RecordPageWidget(QScrollArea):
     def lookup_links(self) -> list[str]:
         """Hrefs of every record link on the page."""
         return [h for c in self.canvases for h in c.hrefs() if h.startswith("record:")]
+
+
+def _without_empty_twins(lists: list[RelatedList]) -> list[RelatedList]:
+    """Leaves out an empty related list when another list of the same object has records: a
+    household's financial accounts come through Household, not through Primary Owner."""
+    filled = {rl.object for rl in lists if rl.total}
+    return [rl for rl in lists if rl.total or rl.object not in filled]
