@@ -18,7 +18,6 @@ import pstats
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -27,22 +26,15 @@ SHAPE = BENCH / "crm_shape"
 
 
 def build(size: int, out: Path) -> int:
-    from demoorg.content.releases import parse_release
     from demoorg.content.template import load_template
     from demoorg.seeders.build import build_org
-    from demoorg.seeders.plan import BuildParams, Prospect
+
+    # The benchmark's own parameters, so the profile is of the very build it times.
+    sys.path.insert(0, str(BENCH))
+    from seed_bench import shape_params
 
     tpl = load_template(SHAPE)
-    params = BuildParams(
-        industry=tpl.industry,
-        seed=1,
-        size=size,
-        size_name=str(size),
-        locale="en_US",
-        as_of=date(2026, 10, 15),
-        release=parse_release("Winter '27"),
-        prospect=Prospect("Acme"),
-    )
+    params = shape_params(tpl, size)
     return build_org(tpl, params, out, force=True).rows
 
 

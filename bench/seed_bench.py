@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from importlib import metadata, util
 from pathlib import Path
 from typing import Any
@@ -102,17 +103,12 @@ def child_demoorg(size: int, out: Path, warm: int = 1) -> dict[str, Any]:
     return result
 
 
-def _demoorg_once(size: int, out: Path) -> dict[str, Any]:
-    from datetime import date
-
+def shape_params(tpl: Any, size: int) -> Any:
+    """Build parameters of the CRM shape at ``size`` rows (also used by profile_build.py)."""
     from demoorg.content.releases import parse_release
-    from demoorg.content.template import load_template
-    from demoorg.seeders.build import build_org
     from demoorg.seeders.plan import BuildParams, Prospect
 
-    started = time.perf_counter()
-    tpl = load_template(SHAPE)
-    params = BuildParams(
+    return BuildParams(
         industry=tpl.industry,
         seed=1,
         size=size,
@@ -123,6 +119,16 @@ def _demoorg_once(size: int, out: Path) -> dict[str, Any]:
         release=parse_release("Winter '27"),
         prospect=Prospect("Acme"),
     )
+
+
+def _demoorg_once(size: int, out: Path) -> dict[str, Any]:
+
+    from demoorg.content.template import load_template
+    from demoorg.seeders.build import build_org
+
+    started = time.perf_counter()
+    tpl = load_template(SHAPE)
+    params = shape_params(tpl, size)
     result = build_org(tpl, params, out, force=True)
     seconds = time.perf_counter() - started
     return {"rows": result.rows, "seconds": seconds, "counts": result.counts}

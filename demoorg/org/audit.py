@@ -1582,30 +1582,49 @@ def icd10_codes(a: Audit) -> Figure:
     problems = []
     if malformed:
         problems.append(f"code list has malformed codes {malformed[:3]}")
-    has_name = a.has("HealthCondition", "ProblemName")
-    sel = "ConditionCode, ProblemName" if has_name else "ConditionCode, NULL"
+    return _coded(
+        a,
+        names,
+        problems,
+        ("HealthCondition", "ConditionCode", "ProblemName"),
+        ("conditions", "whose ProblemName is not their code's"),
+        f"{len(names)} listed ICD-10 codes",
+    )
+
+
+def _coded(
+    a: Audit,
+    listed: dict[str, Any],
+    problems: list[str],
+    columns: tuple[str, str, str],
+    words: tuple[str, str],
+    listed_text: str,
+) -> Figure:
+    """Records whose code is not in the org's code list, or whose attribute (name, unit) is not
+    the one the list gives for their code."""
+    obj, code_col, attr_col = columns
+    noun, mismatch = words
+    has_attr = a.has(obj, attr_col)
+    sel = f"{code_col}, {attr_col}" if has_attr else f"{code_col}, NULL"
     total = 0
     unknown: dict[str, int] = defaultdict(int)
-    misnamed: dict[str, int] = defaultdict(int)
-    for code, name, count in a.rows(f"SELECT {sel}, COUNT(*) FROM HealthCondition GROUP BY 1, 2"):
+    mismatched: dict[str, int] = defaultdict(int)
+    for code, attr, count in a.rows(f"SELECT {sel}, COUNT(*) FROM {obj} GROUP BY 1, 2"):
         total += count
-        if code is None or str(code) not in names:
+        if code is None or str(code) not in listed:
             unknown[str(code)] += count
-        elif has_name and name != names[str(code)]:
-            misnamed[str(code)] += count
+        elif has_attr and attr != listed[str(code)]:
+            mismatched[str(code)] += count
     if unknown:
         problems.append(
-            f"{_n(sum(unknown.values()))} conditions with codes not in the list "
+            f"{_n(sum(unknown.values()))} {noun} with codes not in the list "
             f"({', '.join(list(unknown)[:3])})"
         )
-    if misnamed:
+    if mismatched:
         problems.append(
-            f"{_n(sum(misnamed.values()))} conditions whose ProblemName is not their code's "
-            f"({', '.join(list(misnamed)[:3])})"
+            f"{_n(sum(mismatched.values()))} {noun} {mismatch} ({', '.join(list(mismatched)[:3])})"
         )
-    return _problems(
-        problems, total, "conditions", f"{_n(total)} conditions, {len(names)} listed ICD-10 codes"
-    )
+    return _problems(problems, total, noun, f"{_n(total)} {noun}, {listed_text}")
 
 
 def loinc_is_valid(code: str) -> bool:
@@ -1631,32 +1650,13 @@ def loinc_codes(a: Audit) -> Figure:
     bad_list = [c for c in units if not loinc_is_valid(c)]
     if bad_list:
         problems.append(f"code list has codes with a wrong check digit {bad_list[:3]}")
-    has_unit = a.has("CareObservation", "UnitOfMeasure")
-    sel = "Code, UnitOfMeasure" if has_unit else "Code, NULL"
-    total = 0
-    unknown: dict[str, int] = defaultdict(int)
-    wrong_unit: dict[str, int] = defaultdict(int)
-    for code, unit, count in a.rows(f"SELECT {sel}, COUNT(*) FROM CareObservation GROUP BY 1, 2"):
-        total += count
-        if code is None or str(code) not in units:
-            unknown[str(code)] += count
-        elif has_unit and unit != units[str(code)]:
-            wrong_unit[str(code)] += count
-    if unknown:
-        problems.append(
-            f"{_n(sum(unknown.values()))} observations with codes not in the list "
-            f"({', '.join(list(unknown)[:3])})"
-        )
-    if wrong_unit:
-        problems.append(
-            f"{_n(sum(wrong_unit.values()))} observations in another unit than their code's "
-            f"({', '.join(list(wrong_unit)[:3])})"
-        )
-    return _problems(
+    return _coded(
+        a,
+        units,
         problems,
-        total,
-        "observations",
-        f"{_n(total)} observations, {len(units)} listed LOINC codes",
+        ("CareObservation", "Code", "UnitOfMeasure"),
+        ("observations", "in another unit than their code's"),
+        f"{len(units)} listed LOINC codes",
     )
 
 

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -852,7 +852,6 @@ class Presenter(QObject):
             return
         self.finished = True
         self.timer.stop()
-        QThreadPool.globalInstance().waitForDone()  # dashboard tiles still reading the copy
         if self.rehearsal is not None:
             self._save_rehearsal()
         if self.booth is not None:
