@@ -19,6 +19,7 @@ locations always show the URL without it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,38 @@ def server_engine(target: PgTarget, *, schema: str | None = None, readonly: bool
     return engine
 
 
+_QMARK_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
+
+
+def qmark_to_format(statement: str) -> str:
+    """An SQLite-style statement (``?`` placeholders) in psycopg's style (``%s``, literal ``%%``).
+
+    Quoted strings and identifiers are kept as they are, apart from doubling their ``%``: psycopg
+    reads ``%`` everywhere in a statement that has parameters. A statement without a ``?``
+    placeholder is taken to be in psycopg's style already and returned as it is.
+    """
+    if not any(mo.group(0) == "?" for mo in _QMARK_TOKENS.finditer(statement)):
+        return statement
+
+    def swap(mo: re.Match[str]) -> str:
+        token = mo.group(0)
+        if token == "?":
+            return "%s"
+        return token.replace("%", "%%")
+
+    return _QMARK_TOKENS.sub(swap, statement)
+
+
+def _translate_placeholders(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, context: Any, _many: bool
+) -> tuple[str, Any]:
+    # Only driver-level SQL (exec_driver_sql) is written with ``?``: SQLAlchemy compiles its own
+    # constructs and text() in the driver's style already.
+    if parameters and (context is None or context.compiled is None):
+        statement = qmark_to_format(statement)
+    return statement, parameters
+
+
 def reason(exc: DBAPIError) -> str:
     """The server's or libpq's message on one line (it never contains the password)."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
@@ -100,6 +133,8 @@ def connect_org(target: PgTarget, *, readonly: bool = True) -> Engine:
             f"orgs there: {names})"
         )
     engine = server_engine(target, schema=target.name, readonly=readonly)
+    # The core reads orgs with one SQL for both engines, written with SQLite's ``?`` placeholders.
+    event.listen(engine, "before_cursor_execute", _translate_placeholders, retval=True)
     try:
         with engine.connect() as conn:
             kind = schema_kind(conn, target.name)
