@@ -15,13 +15,20 @@ docstring names its section. Rates are judged with a 95 % Wilson interval: a rat
 interval overlaps the benchmark band, so a small org is not failed for sampling noise while a
 standard-size org is held to the band within a point or two.
 
-All queries are parameterised; identifiers are quoted with :func:`demoorg.seeders.schema.quote`.
-Dates are compared as ISO text (``YYYY-MM-DD`` and ``YYYY-MM-DD HH:MM:SS``), which is how org files
-store them; the few date differences use SQLite's ``julianday``.
+The same SQL runs on org files (SQLite) and on orgs on a PostgreSQL server, and gives the same
+figures on both. All queries are parameterised, and every identifier is quoted (PostgreSQL folds
+bare names to lower case; the tables are named ``"Opportunity"``, columns ``"StageName"``). Server
+columns are typed, so the SQL never relies on SQLite storing everything as text or numbers:
+booleans are read as ``CAST(x AS INTEGER)`` (:func:`_flag`), days as the first ten characters of
+``CAST(x AS TEXT)`` (:func:`_day`), and the two things that must differ — day differences and the
+null-safe comparison — come from :meth:`Audit.days_between` and :meth:`Audit.differs`. Dates and
+datetimes are compared with each other, and with a day (``:today``) only through :func:`_day`:
+SQLite orders ``2026-11-23 00:00:00`` after ``2026-11-23``, PostgreSQL does not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import re
@@ -139,6 +146,7 @@ class Audit:
         }
         self.tables = set(inspect(conn).get_table_names())
         self._code_lists = {t["name"]: t for t in org.template.get("tables", [])}
+        self._postgresql = conn.dialect.name == "postgresql"
 
     # metadata
     def has(self, obj: str, *fields: str) -> bool:
@@ -170,12 +178,35 @@ class Audit:
     def scalar(self, sql: str, **params: Any) -> Any:
         return self.rows(sql, **params)[0][0]
 
+    # SQL that differs between engines
+    def days_between(self, later: str, earlier: str) -> str:
+        """SQL for ``later - earlier`` in days, with the fraction (date or datetime columns)."""
+        if self._postgresql:
+            # CAST: the difference of two dates is a whole number on PostgreSQL, not an interval.
+            return (
+                f"(EXTRACT(EPOCH FROM (CAST({later} AS TIMESTAMP) - CAST({earlier} AS TIMESTAMP)))"
+                " / 86400.0)"
+            )
+        return f"(julianday({later}) - julianday({earlier}))"
+
+    def differs(self, x: str, y: str) -> str:
+        """SQL that is true when ``x`` and ``y`` differ, NULL counting as a value of its own."""
+        if self._postgresql:
+            return f"{x} IS DISTINCT FROM {y}"
+        # SQLite's own spelling: IS DISTINCT FROM needs SQLite 3.39, older Pythons ship older ones.
+        return f"{x} IS NOT {y}"
+
 
 # --- small helpers --------------------------------------------------------------------------------
 
 
 def _q(name: str) -> str:
     return quote(name)
+
+
+def _flag(col: str) -> str:
+    """A boolean column as 0 or 1 (NULL stays NULL): PostgreSQL compares booleans to no number."""
+    return f"CAST({col} AS INTEGER)"
 
 
 def _n(x: float) -> str:
@@ -252,7 +283,8 @@ def core_name(field_name: str) -> str:
 
 
 def _day(col: str) -> str:
-    return f"substr({col}, 1, 10)"
+    """The ``YYYY-MM-DD`` day of a date or datetime column, as text on both engines."""
+    return f"substr(CAST({col} AS TEXT), 1, 10)"
 
 
 # --- Salesforce Ids -------------------------------------------------------------------------------
@@ -311,17 +343,17 @@ def ids_unique(a: Audit) -> Figure:
     by_prefix: dict[str, list[str]] = defaultdict(list)
     for obj in _id_tables(a):
         t = _q(obj)
-        n, distinct = a.rows(f"SELECT COUNT(Id), COUNT(DISTINCT Id) FROM {t}")[0]
+        n, distinct = a.rows(f'SELECT COUNT("Id"), COUNT(DISTINCT "Id") FROM {t}')[0]
         total += n
         if n != distinct:
             problems.append(f"{obj}: {_n(n - distinct)} duplicate Ids")
-        for (prefix,) in a.rows(f"SELECT DISTINCT substr(Id, 1, 3) FROM {t}"):
+        for (prefix,) in a.rows(f'SELECT DISTINCT substr("Id", 1, 3) FROM {t}'):
             by_prefix[prefix].append(obj)
     for prefix, objs in sorted(by_prefix.items()):
         for i, first in enumerate(objs):
             for second in objs[i + 1 :]:
                 shared = a.scalar(
-                    f"SELECT COUNT(*) FROM {_q(first)} x JOIN {_q(second)} y ON y.Id = x.Id"
+                    f'SELECT COUNT(*) FROM {_q(first)} x JOIN {_q(second)} y ON y."Id" = x."Id"'
                 )
                 if shared:
                     problems.append(f"{_n(shared)} Ids shared by {first} and {second} ({prefix}…)")
@@ -341,7 +373,7 @@ def id_format(a: Audit) -> Figure:
     for obj in _id_tables(a):
         prefix = "012" if obj == "RecordType" else a.objects[obj]["key_prefix"]
         bad: list[str] = []
-        for (value,) in a.rows(f"SELECT Id FROM {_q(obj)}"):
+        for (value,) in a.rows(f'SELECT "Id" FROM {_q(obj)}'):
             total += 1
             if not id_is_valid(value, prefix):
                 bad.append(str(value))
@@ -377,7 +409,7 @@ def lookups_resolve(a: Audit) -> Figure:
             col = f"c.{_q(f['name'])}"
             present = [t for t in targets if t in a.tables]
             missing = " AND ".join(
-                f"NOT EXISTS (SELECT 1 FROM {_q(t)} p WHERE p.Id = {col})" for t in present
+                f'NOT EXISTS (SELECT 1 FROM {_q(t)} p WHERE p."Id" = {col})' for t in present
             )
             cond = missing or "1 = 1"
             n, bad = a.rows(
@@ -387,7 +419,7 @@ def lookups_resolve(a: Audit) -> Figure:
             values += n
             if bad:
                 example = a.rows(
-                    f"SELECT c.Id, {col} FROM {_q(obj)} c WHERE {col} IS NOT NULL AND {cond} "
+                    f'SELECT c."Id", {col} FROM {_q(obj)} c WHERE {col} IS NOT NULL AND {cond} '
                     "LIMIT 1"
                 )[0]
                 problems.append(
@@ -419,9 +451,9 @@ def record_types(a: Audit) -> Figure:
             continue
         t = _q(obj)
         n, missing, wrong = a.rows(
-            f"SELECT COUNT(*), SUM(CASE WHEN c.RecordTypeId IS NULL THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN c.RecordTypeId IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-            f"{_q('RecordType')} r WHERE r.Id = c.RecordTypeId AND r.SobjectType = :obj) "
+            'SELECT COUNT(*), SUM(CASE WHEN c."RecordTypeId" IS NULL THEN 1 ELSE 0 END), '
+            'SUM(CASE WHEN c."RecordTypeId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM '
+            '"RecordType" r WHERE r."Id" = c."RecordTypeId" AND r."SobjectType" = :obj) '
             f"THEN 1 ELSE 0 END) FROM {t} c",
             obj=obj,
         )[0]
@@ -601,19 +633,17 @@ def created_after_parent(a: Audit) -> Figure:
             if key in seen or not a.has(obj, fld) or not a.has(parent, "CreatedDate"):
                 continue
             seen.add(key)
-            rows = a.rows(
-                f"SELECT COUNT(*), SUM(CASE WHEN c.CreatedDate < p.CreatedDate THEN 1 ELSE 0 END) "
-                f"FROM {_q(obj)} c JOIN {_q(parent)} p ON p.Id = c.{_q(fld)} "
-                "WHERE c.CreatedDate IS NOT NULL AND p.CreatedDate IS NOT NULL"
-            )
-            n, early = rows[0]
+            joined = f'FROM {_q(obj)} c JOIN {_q(parent)} p ON p."Id" = c.{_q(fld)}'
+            n, early = a.rows(
+                'SELECT COUNT(*), SUM(CASE WHEN c."CreatedDate" < p."CreatedDate" THEN 1 ELSE 0 '
+                f'END) {joined} WHERE c."CreatedDate" IS NOT NULL AND p."CreatedDate" IS NOT NULL'
+            )[0]
             total += n
             if early:
+                gap = a.days_between('p."CreatedDate"', 'c."CreatedDate"')
                 ex = a.rows(
-                    f"SELECT c.Id, c.CreatedDate, p.CreatedDate FROM {_q(obj)} c "
-                    f"JOIN {_q(parent)} p ON p.Id = c.{_q(fld)} "
-                    "WHERE c.CreatedDate < p.CreatedDate "
-                    "ORDER BY julianday(p.CreatedDate) - julianday(c.CreatedDate) DESC LIMIT 1"
+                    f'SELECT c."Id", c."CreatedDate", p."CreatedDate" {joined} '
+                    f'WHERE c."CreatedDate" < p."CreatedDate" ORDER BY {gap} DESC LIMIT 1'
                 )[0]
                 problems.append(
                     f"{obj} via {fld}: {_n(early)} of {_n(n)} created before their {parent} "
@@ -674,7 +704,7 @@ def end_after_start(a: Audit) -> Figure:
             total += n
             if bad:
                 ex = a.rows(
-                    f"SELECT Id, {_q(start)}, {_q(end)} FROM {_q(obj)} WHERE {e} < {s} LIMIT 1"
+                    f'SELECT "Id", {_q(start)}, {_q(end)} FROM {_q(obj)} WHERE {e} < {s} LIMIT 1'
                 )[0]
                 problems.append(
                     f"{obj}: {_n(bad)} of {_n(n)} end ({end}) before start ({start}), "
@@ -724,9 +754,10 @@ def _stage_kinds(a: Audit) -> dict[str, str]:
     """
     flags = a.has("Opportunity", "IsClosed") and a.has("Opportunity", "IsWon")
     sql = (
-        "SELECT StageName, MAX(IsClosed), MAX(IsWon) FROM Opportunity GROUP BY StageName"
+        f'SELECT "StageName", MAX({_flag(_q("IsClosed"))}), MAX({_flag(_q("IsWon"))}) '
+        'FROM "Opportunity" GROUP BY "StageName"'
         if flags
-        else "SELECT StageName, NULL, NULL FROM Opportunity GROUP BY StageName"
+        else 'SELECT "StageName", NULL, NULL FROM "Opportunity" GROUP BY "StageName"'
     )
     kinds: dict[str, str] = {}
     for stage, closed, won in a.rows(sql):
@@ -761,8 +792,8 @@ def closed_in_past(a: Audit) -> Figure:
     """A deal is closed when it was decided, which has happened (DATAMODEL.md §1.4)."""
     closed = _stages(a, "won", "lost")
     n, bad, latest = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN CloseDate > :today THEN 1 ELSE 0 END), MAX(CloseDate) "
-        "FROM Opportunity WHERE StageName IN :stages",
+        f"SELECT COUNT(*), SUM(CASE WHEN {_day(_q('CloseDate'))} > :today THEN 1 ELSE 0 END), "
+        'MAX("CloseDate") FROM "Opportunity" WHERE "StageName" IN :stages',
         today=a.today,
         stages=closed,
     )[0]
@@ -785,8 +816,8 @@ def closed_in_past(a: Audit) -> Figure:
 def open_in_future(a: Audit) -> Figure:
     """An open deal with a past close date is overdue, a pipeline-hygiene red flag (§1.4)."""
     n, bad, earliest = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN CloseDate < :today THEN 1 ELSE 0 END), MIN(CloseDate) "
-        "FROM Opportunity WHERE StageName IN :stages",
+        f"SELECT COUNT(*), SUM(CASE WHEN {_day(_q('CloseDate'))} < :today THEN 1 ELSE 0 END), "
+        'MIN("CloseDate") FROM "Opportunity" WHERE "StageName" IN :stages',
         today=a.today,
         stages=_stages(a, "open"),
     )[0]
@@ -806,7 +837,7 @@ def open_in_future(a: Audit) -> Figure:
 def win_rate(a: Audit) -> Figure:
     """B2B win rate ~21 % (HubSpot), 19 % (Ebsta × Pavilion 2025), 29 % qualified (DATAMODEL.md §6)."""
     kinds = _stage_kinds(a)
-    counts = dict(a.rows("SELECT StageName, COUNT(*) FROM Opportunity GROUP BY StageName"))
+    counts = dict(a.rows('SELECT "StageName", COUNT(*) FROM "Opportunity" GROUP BY "StageName"'))
     won = sum(c for s, c in counts.items() if kinds.get(s) == "won")
     closed = sum(c for s, c in counts.items() if kinds.get(s) in ("won", "lost"))
     return _rate("win rate (closed opportunities)", won, closed, *WIN_RATE)
@@ -843,7 +874,8 @@ def pipeline_shape(a: Audit) -> Figure:
         raise Skip("fewer than two open stages")
     counts = dict(
         a.rows(
-            "SELECT StageName, COUNT(*) FROM Opportunity WHERE StageName IN :s GROUP BY StageName",
+            'SELECT "StageName", COUNT(*) FROM "Opportunity" WHERE "StageName" IN :s '
+            'GROUP BY "StageName"',
             s=open_stages,
         )
     )
@@ -863,7 +895,8 @@ def pipeline_shape(a: Audit) -> Figure:
 
 def _stage_agreement(a: Audit, fld: str, expected: Callable[[str], Any], numeric: bool) -> Figure:
     rows = a.rows(
-        f"SELECT StageName, {_q(fld)}, COUNT(*) FROM Opportunity GROUP BY StageName, {_q(fld)}"
+        f'SELECT "StageName", {_q(fld)}, COUNT(*) FROM "Opportunity" '
+        f'GROUP BY "StageName", {_q(fld)}'
     )
     problems: dict[str, int] = defaultdict(int)
     examples: dict[str, Any] = {}
@@ -925,8 +958,8 @@ def stage_flags(a: Audit) -> Figure:
     problems = []
     total = 0
     for stage, closed, won, count in a.rows(
-        "SELECT StageName, IsClosed, IsWon, COUNT(*) FROM Opportunity "
-        "GROUP BY StageName, IsClosed, IsWon"
+        'SELECT "StageName", "IsClosed", "IsWon", COUNT(*) FROM "Opportunity" '
+        'GROUP BY "StageName", "IsClosed", "IsWon"'
     ):
         total += count
         if stage in WON_STAGES:
@@ -954,25 +987,21 @@ def stage_flags(a: Audit) -> Figure:
 )
 def amount_from_line_items(a: Audit) -> Figure:
     """With line items, Amount is the roll-up of their TotalPrice (DATAMODEL.md §1.8)."""
-    n, bad = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN o.Amount IS NULL OR ABS(o.Amount - s.total) > 0.01 "
-        "THEN 1 ELSE 0 END) FROM Opportunity o JOIN (SELECT OpportunityId, SUM(TotalPrice) AS total "
-        "FROM OpportunityLineItem GROUP BY OpportunityId) s ON s.OpportunityId = o.Id"
-    )[0]
+    with_items = (
+        'FROM "Opportunity" o JOIN (SELECT "OpportunityId", SUM("TotalPrice") AS total '
+        'FROM "OpportunityLineItem" GROUP BY "OpportunityId") s ON s."OpportunityId" = o."Id"'
+    )
+    differs = 'o."Amount" IS NULL OR ABS(o."Amount" - s.total) > 0.01'
+    n, bad = a.rows(f"SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) {with_items}")[0]
     if not n:
         raise Skip("no opportunity has line items")
     without = a.scalar(
-        "SELECT COUNT(*) FROM Opportunity o WHERE NOT EXISTS (SELECT 1 FROM OpportunityLineItem i "
-        "WHERE i.OpportunityId = o.Id)"
+        'SELECT COUNT(*) FROM "Opportunity" o WHERE NOT EXISTS (SELECT 1 FROM '
+        '"OpportunityLineItem" i WHERE i."OpportunityId" = o."Id")'
     )
     extra = f" ({_n(without)} without products not checked)" if without else ""
     if bad:
-        ex = a.rows(
-            "SELECT o.Id, o.Amount, s.total FROM Opportunity o JOIN (SELECT OpportunityId, "
-            "SUM(TotalPrice) AS total FROM OpportunityLineItem GROUP BY OpportunityId) s "
-            "ON s.OpportunityId = o.Id WHERE o.Amount IS NULL OR ABS(o.Amount - s.total) > 0.01 "
-            "LIMIT 1"
-        )[0]
+        ex = a.rows(f'SELECT o."Id", o."Amount", s.total {with_items} WHERE {differs} LIMIT 1')[0]
         return (
             f"{_n(bad)} of {_n(n)} amounts differ from their line items (e.g. {ex[0]}: Amount "
             f"{ex[1]}, line items {ex[2]:,.2f}){extra}",
@@ -989,18 +1018,19 @@ def amount_from_line_items(a: Audit) -> Figure:
 )
 def expected_revenue(a: Audit) -> Figure:
     """ExpectedRevenue = Amount × Probability (DATAMODEL.md §1.4, S4)."""
+    differs = (
+        'ABS(COALESCE("ExpectedRevenue", 0) - COALESCE("Amount", 0) * COALESCE("Probability", 0) '
+        "/ 100.0) > 0.01"
+    )
     n, bad = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN ABS(COALESCE(ExpectedRevenue, 0) - "
-        "COALESCE(Amount, 0) * COALESCE(Probability, 0) / 100.0) > 0.01 THEN 1 ELSE 0 END) "
-        "FROM Opportunity"
+        f'SELECT COUNT(*), SUM(CASE WHEN {differs} THEN 1 ELSE 0 END) FROM "Opportunity"'
     )[0]
     if not n:
         raise Skip("no opportunities")
     if bad:
         ex = a.rows(
-            "SELECT Id, Amount, Probability, ExpectedRevenue FROM Opportunity WHERE "
-            "ABS(COALESCE(ExpectedRevenue, 0) - COALESCE(Amount, 0) * COALESCE(Probability, 0) "
-            "/ 100.0) > 0.01 LIMIT 1"
+            'SELECT "Id", "Amount", "Probability", "ExpectedRevenue" FROM "Opportunity" '
+            f"WHERE {differs} LIMIT 1"
         )[0]
         return (
             f"{_n(bad)} of {_n(n)} differ (e.g. {ex[0]}: {ex[1]} × {ex[2]} % ≠ {ex[3]})",
@@ -1021,9 +1051,10 @@ def expected_revenue(a: Audit) -> Figure:
 )
 def line_item_product(a: Audit) -> Figure:
     """OpportunityLineItem.Product2Id is derived from PricebookEntryId (DATAMODEL.md §1.8)."""
+    other = a.differs('i."Product2Id"', 'e."Product2Id"')
     n, bad = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN i.Product2Id IS NOT e.Product2Id THEN 1 ELSE 0 END) "
-        "FROM OpportunityLineItem i JOIN PricebookEntry e ON e.Id = i.PricebookEntryId"
+        f"SELECT COUNT(*), SUM(CASE WHEN {other} THEN 1 ELSE 0 END) FROM "
+        '"OpportunityLineItem" i JOIN "PricebookEntry" e ON e."Id" = i."PricebookEntryId"'
     )[0]
     if not n:
         raise Skip("no line items")
@@ -1045,7 +1076,7 @@ def _rollup_check(a: Audit, checks: list[tuple[str, str, bool]], **params: Any) 
     present = [(f, sql, money) for f, sql, money in checks if a.has("Campaign", f)]
     if not present:
         raise Skip("no campaign roll-up fields")
-    n = a.scalar("SELECT COUNT(*) FROM Campaign")
+    n = a.scalar('SELECT COUNT(*) FROM "Campaign"')
     if not n:
         raise Skip("no campaigns")
     problems = []
@@ -1053,7 +1084,7 @@ def _rollup_check(a: Audit, checks: list[tuple[str, str, bool]], **params: Any) 
         tol = 0.01 if money else 0.5
         used = {k: v for k, v in params.items() if f":{k}" in expected}
         bad = a.rows(
-            f"SELECT c.Id, c.{_q(fld)}, ({expected}) FROM Campaign c "
+            f'SELECT c."Id", c.{_q(fld)}, ({expected}) FROM "Campaign" c '
             f"WHERE ABS(COALESCE(c.{_q(fld)}, 0) - ({expected})) > {tol}",
             **used,
         )
@@ -1076,25 +1107,27 @@ def _rollup_check(a: Audit, checks: list[tuple[str, str, bool]], **params: Any) 
 )
 def member_rollups(a: Audit) -> Figure:
     """Campaign roll-ups are read-only and computed from CampaignMember (DATAMODEL.md §1.7)."""
-    m = "FROM CampaignMember m WHERE m.CampaignId = c.Id"
+    m = 'FROM "CampaignMember" m WHERE m."CampaignId" = c."Id"'
     checks = []
     if a.has("CampaignMember", "ContactId"):
         checks.append(
-            ("NumberOfContacts", f"SELECT COUNT(*) {m} AND m.ContactId IS NOT NULL", False)
+            ("NumberOfContacts", f'SELECT COUNT(*) {m} AND m."ContactId" IS NOT NULL', False)
         )
     if a.has("CampaignMember", "LeadId"):
-        checks.append(("NumberOfLeads", f"SELECT COUNT(*) {m} AND m.LeadId IS NOT NULL", False))
+        checks.append(("NumberOfLeads", f'SELECT COUNT(*) {m} AND m."LeadId" IS NOT NULL', False))
         if a.has("Lead", "IsConverted"):
+            converted = _flag('l."IsConverted"')
             checks.append(
                 (
                     "NumberOfConvertedLeads",
-                    f"SELECT COUNT(*) {m} AND EXISTS (SELECT 1 FROM Lead l WHERE l.Id = m.LeadId "
-                    "AND l.IsConverted = 1)",
+                    f'SELECT COUNT(*) {m} AND EXISTS (SELECT 1 FROM "Lead" l WHERE l."Id" = '
+                    f'm."LeadId" AND {converted} = 1)',
                     False,
                 )
             )
     if a.has("CampaignMember", "HasResponded"):
-        checks.append(("NumberOfResponses", f"SELECT COUNT(*) {m} AND m.HasResponded = 1", False))
+        responded = _flag('m."HasResponded"')
+        checks.append(("NumberOfResponses", f"SELECT COUNT(*) {m} AND {responded} = 1", False))
     return _rollup_check(a, checks)
 
 
@@ -1107,19 +1140,16 @@ def member_rollups(a: Audit) -> Figure:
 )
 def opportunity_rollups(a: Audit) -> Figure:
     """Campaign roll-ups over Opportunity.CampaignId (DATAMODEL.md §1.7)."""
-    o = "FROM Opportunity o WHERE o.CampaignId = c.Id"
+    o = 'FROM "Opportunity" o WHERE o."CampaignId" = c."Id"'
+    won = 'o."StageName" IN :won'
     checks = [
         ("NumberOfOpportunities", f"SELECT COUNT(*) {o}", False),
-        ("NumberOfWonOpportunities", f"SELECT COUNT(*) {o} AND o.StageName IN :won", False),
+        ("NumberOfWonOpportunities", f"SELECT COUNT(*) {o} AND {won}", False),
     ]
     if a.has("Opportunity", "Amount"):
         checks += [
-            ("AmountAllOpportunities", f"SELECT COALESCE(SUM(o.Amount), 0) {o}", True),
-            (
-                "AmountWonOpportunities",
-                f"SELECT COALESCE(SUM(o.Amount), 0) {o} AND o.StageName IN :won",
-                True,
-            ),
+            ("AmountAllOpportunities", f'SELECT COALESCE(SUM(o."Amount"), 0) {o}', True),
+            ("AmountWonOpportunities", f'SELECT COALESCE(SUM(o."Amount"), 0) {o} AND {won}', True),
         ]
     return _rollup_check(a, checks, won=_stages(a, "won") or list(WON_STAGES))
 
@@ -1133,10 +1163,11 @@ def opportunity_rollups(a: Audit) -> Figure:
 )
 def response_dates(a: Audit) -> Figure:
     """HasResponded and FirstRespondedDate go together (DATAMODEL.md §1.7)."""
+    responded = _flag('"HasResponded"')
     n, no_date, stray = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN HasResponded = 1 AND FirstRespondedDate IS NULL THEN 1 "
-        "ELSE 0 END), SUM(CASE WHEN COALESCE(HasResponded, 0) = 0 AND FirstRespondedDate IS NOT "
-        "NULL THEN 1 ELSE 0 END) FROM CampaignMember"
+        f'SELECT COUNT(*), SUM(CASE WHEN {responded} = 1 AND "FirstRespondedDate" IS NULL THEN 1 '
+        f'ELSE 0 END), SUM(CASE WHEN COALESCE({responded}, 0) = 0 AND "FirstRespondedDate" IS NOT '
+        'NULL THEN 1 ELSE 0 END) FROM "CampaignMember"'
     )[0]
     if not n:
         raise Skip("no campaign members")
@@ -1146,10 +1177,11 @@ def response_dates(a: Audit) -> Figure:
     if stray:
         problems.append(f"{_n(stray)} members that did not respond have a FirstRespondedDate")
     if a.has("Campaign", "StartDate") and a.has("CampaignMember", "CampaignId"):
+        responded_on, started_on = _day('m."FirstRespondedDate"'), _day('c."StartDate"')
         early = a.scalar(
-            "SELECT COUNT(*) FROM CampaignMember m JOIN Campaign c ON c.Id = m.CampaignId "
-            "WHERE m.FirstRespondedDate IS NOT NULL AND c.StartDate IS NOT NULL AND "
-            f"{_day('m.FirstRespondedDate')} < {_day('c.StartDate')}"
+            'SELECT COUNT(*) FROM "CampaignMember" m JOIN "Campaign" c ON c."Id" = m."CampaignId" '
+            'WHERE m."FirstRespondedDate" IS NOT NULL AND c."StartDate" IS NOT NULL AND '
+            f"{responded_on} < {started_on}"
         )
         if early:
             problems.append(f"{_n(early)} responded before their campaign started")
@@ -1180,15 +1212,16 @@ def conversion_fields(a: Audit) -> Figure:
     fields = [f for f in _CONVERTED_FIELDS if a.has("Lead", f)]
     if not fields:
         raise Skip("Lead has no converted fields")
-    n = a.scalar("SELECT COUNT(*) FROM Lead")
+    n = a.scalar('SELECT COUNT(*) FROM "Lead"')
     if not n:
         raise Skip("no leads")
     problems = []
+    converted = _flag('"IsConverted"')
     for f in fields:
         missing, stray = a.rows(
-            f"SELECT SUM(CASE WHEN IsConverted = 1 AND {_q(f)} IS NULL THEN 1 ELSE 0 END), "
-            f"SUM(CASE WHEN COALESCE(IsConverted, 0) = 0 AND {_q(f)} IS NOT NULL THEN 1 ELSE 0 END) "
-            "FROM Lead"
+            f"SELECT SUM(CASE WHEN {converted} = 1 AND {_q(f)} IS NULL THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN COALESCE({converted}, 0) = 0 AND {_q(f)} IS NOT NULL THEN 1 ELSE 0 "
+            'END) FROM "Lead"'
         )[0]
         if missing:
             problems.append(f"{_n(missing)} converted leads without {f}")
@@ -1206,14 +1239,15 @@ def conversion_fields(a: Audit) -> Figure:
 def conversion_consistent(a: Audit) -> Figure:
     """Conversion creates or picks one account and puts the contact and deal under it (§1.3)."""
     problems = []
-    n = a.scalar("SELECT COUNT(*) FROM Lead WHERE ConvertedAccountId IS NOT NULL")
+    n = a.scalar('SELECT COUNT(*) FROM "Lead" WHERE "ConvertedAccountId" IS NOT NULL')
+    elsewhere = a.differs('x."AccountId"', 'l."ConvertedAccountId"')
     for fld, obj in (("ConvertedContactId", "Contact"), ("ConvertedOpportunityId", "Opportunity")):
         if not (a.has("Lead", fld) and a.has(obj, "AccountId")):
             continue
         m, bad = a.rows(
-            f"SELECT COUNT(*), SUM(CASE WHEN x.AccountId IS NOT l.ConvertedAccountId THEN 1 ELSE 0 "
-            f"END) FROM Lead l JOIN {_q(obj)} x ON x.Id = l.{_q(fld)} "
-            "WHERE l.ConvertedAccountId IS NOT NULL"
+            f"SELECT COUNT(*), SUM(CASE WHEN {elsewhere} THEN 1 ELSE 0 END) "
+            f'FROM "Lead" l JOIN {_q(obj)} x ON x."Id" = l.{_q(fld)} '
+            'WHERE l."ConvertedAccountId" IS NOT NULL'
         )[0]
         if bad:
             problems.append(
@@ -1234,7 +1268,8 @@ def conversion_consistent(a: Audit) -> Figure:
 def converted_share(a: Audit) -> Figure:
     """Funnel benchmarks (Lead→MQL 20–40 %, MQL→SQL 30–60 %, SQL→Opp 40–80 %): §6."""
     n, k = a.rows(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN IsConverted = 1 THEN 1 ELSE 0 END), 0) FROM Lead"
+        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {_flag(_q('IsConverted'))} = 1 THEN 1 ELSE 0 "
+        'END), 0) FROM "Lead"'
     )[0]
     return _rate("converted share (leads)", int(k), int(n), *CONVERTED_SHARE)
 
@@ -1246,7 +1281,9 @@ def converted_share(a: Audit) -> Figure:
 
 def _closed_case_statuses(a: Audit) -> list[str]:
     declared = a.stored["Case"]["Status"].get("picklist") or []
-    in_data = [s for (s,) in a.rows('SELECT DISTINCT Status FROM "Case" WHERE Status IS NOT NULL')]
+    in_data = [
+        s for (s,) in a.rows('SELECT DISTINCT "Status" FROM "Case" WHERE "Status" IS NOT NULL')
+    ]
     return sorted({s for s in [*declared, *in_data] if str(s).startswith("Closed")})
 
 
@@ -1259,14 +1296,15 @@ def _closed_case_statuses(a: Audit) -> list[str]:
 def case_closed_after_created(a: Audit) -> Figure:
     """Resolution takes hours to days (DATAMODEL.md §6); it never ends before it starts."""
     n, bad = a.rows(
-        'SELECT COUNT(*), SUM(CASE WHEN ClosedDate < CreatedDate THEN 1 ELSE 0 END) FROM "Case" '
-        "WHERE ClosedDate IS NOT NULL AND CreatedDate IS NOT NULL"
+        'SELECT COUNT(*), SUM(CASE WHEN "ClosedDate" < "CreatedDate" THEN 1 ELSE 0 END) '
+        'FROM "Case" WHERE "ClosedDate" IS NOT NULL AND "CreatedDate" IS NOT NULL'
     )[0]
     if not n:
         raise Skip("no closed cases")
     if bad:
         ex = a.rows(
-            'SELECT Id, CreatedDate, ClosedDate FROM "Case" WHERE ClosedDate < CreatedDate LIMIT 1'
+            'SELECT "Id", "CreatedDate", "ClosedDate" FROM "Case" '
+            'WHERE "ClosedDate" < "CreatedDate" LIMIT 1'
         )[0]
         return (
             f"{_n(bad)} of {_n(n)} closed before created (e.g. {ex[0]}: {ex[1]} → {ex[2]})",
@@ -1286,9 +1324,9 @@ def case_closed_status(a: Audit) -> Figure:
     """Case.Status Closed is the closed status of both default value sets (DATAMODEL.md §0)."""
     closed = _closed_case_statuses(a)
     n, dated_open, undated_closed = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN ClosedDate IS NOT NULL AND (Status IS NULL OR Status NOT IN "
-        ":closed) THEN 1 ELSE 0 END), SUM(CASE WHEN ClosedDate IS NULL AND Status IN :closed THEN 1 "
-        'ELSE 0 END) FROM "Case"',
+        'SELECT COUNT(*), SUM(CASE WHEN "ClosedDate" IS NOT NULL AND ("Status" IS NULL OR "Status" '
+        'NOT IN :closed) THEN 1 ELSE 0 END), SUM(CASE WHEN "ClosedDate" IS NULL AND "Status" IN '
+        ':closed THEN 1 ELSE 0 END) FROM "Case"',
         closed=closed or ["Closed"],
     )[0]
     if not n:
@@ -1300,8 +1338,8 @@ def case_closed_status(a: Audit) -> Figure:
         problems.append(f"{_n(undated_closed)} closed cases without a ClosedDate")
     if a.has("Case", "IsClosed"):
         flag = a.scalar(
-            'SELECT COUNT(*) FROM "Case" WHERE COALESCE(IsClosed, 0) <> CASE WHEN Status IN '
-            ":closed THEN 1 ELSE 0 END",
+            f'SELECT COUNT(*) FROM "Case" WHERE COALESCE({_flag(_q("IsClosed"))}, 0) <> CASE WHEN '
+            '"Status" IN :closed THEN 1 ELSE 0 END',
             closed=closed or ["Closed"],
         )
         if flag:
@@ -1386,7 +1424,7 @@ def emails_unique(a: Audit) -> Figure:
         # Leads converted into the same existing contact rightly share that contact's email.
         scope = f"{col} IS NOT NULL"
         if obj == "Lead" and a.has(obj, "IsConverted"):
-            scope += ' AND COALESCE("IsConverted", 0) = 0'
+            scope += f" AND COALESCE({_flag(_q('IsConverted'))}, 0) = 0"
         total += a.scalar(f"SELECT COUNT({col}) FROM {_q(obj)}")
         dups = a.rows(
             f"SELECT LOWER({col}), COUNT(*) FROM {_q(obj)} WHERE {scope} "
@@ -1422,7 +1460,7 @@ def emails_from_names(a: Audit) -> Figure:
     for obj, fld in fields:
         bad: list[tuple[str, str, str]] = []
         for first, last, email in a.rows(
-            f"SELECT FirstName, LastName, {_q(fld)} FROM {_q(obj)} WHERE {_q(fld)} IS NOT NULL"
+            f'SELECT "FirstName", "LastName", {_q(fld)} FROM {_q(obj)} WHERE {_q(fld)} IS NOT NULL'
         ):
             total += 1
             local = str(email).split("@", 1)[0].lower()
@@ -1528,10 +1566,11 @@ def ages(a: Audit) -> Figure:
 )
 def event_duration(a: Audit) -> Figure:
     """Event fields StartDateTime, EndDateTime, DurationInMinutes agree (DATAMODEL.md §1.6)."""
+    lasted = a.days_between('"EndDateTime"', '"StartDateTime"')
     n, bad = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN ABS((julianday(EndDateTime) - julianday(StartDateTime)) "
-        "* 1440 - DurationInMinutes) > 1 THEN 1 ELSE 0 END) FROM Event WHERE StartDateTime IS NOT "
-        "NULL AND EndDateTime IS NOT NULL AND DurationInMinutes IS NOT NULL"
+        f'SELECT COUNT(*), SUM(CASE WHEN ABS({lasted} * 1440 - "DurationInMinutes") > 1 THEN 1 '
+        'ELSE 0 END) FROM "Event" WHERE "StartDateTime" IS NOT NULL AND "EndDateTime" IS NOT NULL '
+        'AND "DurationInMinutes" IS NOT NULL'
     )[0]
     if not n:
         raise Skip("no timed events")
@@ -1605,11 +1644,11 @@ def _coded(
     obj, code_col, attr_col = columns
     noun, mismatch = words
     has_attr = a.has(obj, attr_col)
-    sel = f"{code_col}, {attr_col}" if has_attr else f"{code_col}, NULL"
+    sel = f"{_q(code_col)}, {_q(attr_col) if has_attr else 'NULL'}"
     total = 0
     unknown: dict[str, int] = defaultdict(int)
     mismatched: dict[str, int] = defaultdict(int)
-    for code, attr, count in a.rows(f"SELECT {sel}, COUNT(*) FROM {obj} GROUP BY 1, 2"):
+    for code, attr, count in a.rows(f"SELECT {sel}, COUNT(*) FROM {_q(obj)} GROUP BY 1, 2"):
         total += count
         if code is None or str(code) not in listed:
             unknown[str(code)] += count
@@ -1675,7 +1714,7 @@ def vitals_in_bounds(a: Audit) -> Figure:
     for code, (label, lo, hi) in VITAL_BOUNDS.items():
         n, bad, vmin, vmax = a.rows(
             f"SELECT COUNT(*), SUM(CASE WHEN {_q(val)} < :lo OR {_q(val)} > :hi THEN 1 ELSE 0 END), "
-            f"MIN({_q(val)}), MAX({_q(val)}) FROM CareObservation WHERE Code = :code AND "
+            f'MIN({_q(val)}), MAX({_q(val)}) FROM "CareObservation" WHERE "Code" = :code AND '
             f"{_q(val)} IS NOT NULL",
             lo=lo,
             hi=hi,
@@ -1711,10 +1750,10 @@ def a1c_tracks_diabetes(a: Audit) -> Figure:
     """
     val = _value_field(a)
     per_patient = a.rows(
-        f"SELECT o.ObservedSubjectId, AVG(o.{_q(val)}), EXISTS (SELECT 1 FROM HealthCondition h "
-        "WHERE h.PatientId = o.ObservedSubjectId AND h.ConditionCode LIKE :e11) "
-        f"FROM CareObservation o WHERE o.Code = :a1c AND o.{_q(val)} IS NOT NULL "
-        "GROUP BY o.ObservedSubjectId",
+        f'SELECT o."ObservedSubjectId", AVG(o.{_q(val)}), EXISTS (SELECT 1 FROM "HealthCondition" '
+        'h WHERE h."PatientId" = o."ObservedSubjectId" AND h."ConditionCode" LIKE :e11) '
+        f'FROM "CareObservation" o WHERE o."Code" = :a1c AND o.{_q(val)} IS NOT NULL '
+        'GROUP BY o."ObservedSubjectId"',
         e11="E11%",
         a1c=LOINC_A1C,
     )
@@ -1750,9 +1789,9 @@ _NO_SHOW = ("No Show", "No-Show", "NoShow")
 def no_show_rate(a: Audit) -> Figure:
     """No-shows: 23 % across 105 studies (S55), 8 % US rural (S56), 10–20 % US (DATAMODEL.md §6)."""
     n, k = a.rows(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN Status IN :ns THEN 1 ELSE 0 END), 0) "
-        "FROM ServiceAppointment WHERE SchedStartTime < :today AND (Status IS NULL OR Status NOT "
-        "IN :canceled)",
+        'SELECT COUNT(*), COALESCE(SUM(CASE WHEN "Status" IN :ns THEN 1 ELSE 0 END), 0) FROM '
+        f'"ServiceAppointment" WHERE {_day(_q("SchedStartTime"))} < :today AND ("Status" IS NULL '
+        'OR "Status" NOT IN :canceled)',
         ns=_NO_SHOW,
         canceled=_CANCELED,
         today=a.today,
@@ -1784,9 +1823,9 @@ def visit_status_timing(a: Audit) -> Figure:
         checked = True
         col = _q(fld)
         n, future_done, past_ahead = a.rows(
-            f"SELECT COUNT(*), SUM(CASE WHEN Status IN :done AND {_day(col)} > :today THEN 1 ELSE 0 "
-            f"END), SUM(CASE WHEN Status IN :ahead AND {_day(col)} < :today THEN 1 ELSE 0 END) "
-            f"FROM {_q(obj)} WHERE {col} IS NOT NULL",
+            f'SELECT COUNT(*), SUM(CASE WHEN "Status" IN :done AND {_day(col)} > :today THEN 1 '
+            f'ELSE 0 END), SUM(CASE WHEN "Status" IN :ahead AND {_day(col)} < :today THEN 1 ELSE 0 '
+            f"END) FROM {_q(obj)} WHERE {col} IS NOT NULL",
             done=done,
             ahead=ahead,
             today=a.today,
@@ -1830,12 +1869,12 @@ def monthly_churn(a: Audit) -> Figure:
     lines in service at the start and at the end of those months / 12.
     """
     start = (a.as_of - timedelta(days=365)).isoformat()
-    act, disc = _q(_ASSET_ACTIVATION), _q(_ASSET_DISCONNECT)
+    act, disc = _day(_q(_ASSET_ACTIVATION)), _day(_q(_ASSET_DISCONNECT))
     base_start, base_end, churned = a.rows(
         f"SELECT SUM(CASE WHEN {act} <= :start AND ({disc} IS NULL OR {disc} > :start) THEN 1 "
         f"ELSE 0 END), SUM(CASE WHEN {act} <= :today AND ({disc} IS NULL OR {disc} > :today) "
         f"THEN 1 ELSE 0 END), SUM(CASE WHEN {disc} > :start AND {disc} <= :today THEN 1 ELSE 0 "
-        "END) FROM Asset WHERE Product_Family__c IN :families",
+        'END) FROM "Asset" WHERE "Product_Family__c" IN :families',
         start=start,
         today=a.today,
         families=PHONE_FAMILIES,
@@ -1858,7 +1897,7 @@ def _arpu(
     values = [
         float(v)
         for (v,) in a.rows(
-            f"SELECT {_q(_ASSET_RECURRING)} FROM Asset WHERE Product_Family__c IN :f AND "
+            f'SELECT {_q(_ASSET_RECURRING)} FROM "Asset" WHERE "Product_Family__c" IN :f AND '
             f"{_q(_ASSET_STATUS)} = :active AND {_q(_ASSET_RECURRING)} IS NOT NULL",
             f=families,
             active="Active",
@@ -1903,8 +1942,8 @@ def disconnect_dates(a: Audit) -> Figure:
     st, disc = _q(_ASSET_STATUS), _q(_ASSET_DISCONNECT)
     n, undated, future, stray = a.rows(
         f"SELECT COUNT(*), SUM(CASE WHEN {st} = :off AND {disc} IS NULL THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {st} = :off AND {disc} > :today THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {st} <> :off AND {disc} IS NOT NULL THEN 1 ELSE 0 END) FROM Asset",
+        f"SUM(CASE WHEN {st} = :off AND {_day(disc)} > :today THEN 1 ELSE 0 END), "
+        f'SUM(CASE WHEN {st} <> :off AND {disc} IS NOT NULL THEN 1 ELSE 0 END) FROM "Asset"',
         today=a.today,
         off="Disconnected",
     )[0]
@@ -2023,12 +2062,13 @@ def balance_sign(a: Audit) -> Figure:
 )
 def available_credit(a: Audit) -> Figure:
     """FinServ__AvailableCredit__c, FinServ__TotalCreditLimit__c, FinServ__Balance__c (§3.2)."""
+    balance, limit = _q("FinServ__Balance__c"), _q("FinServ__TotalCreditLimit__c")
+    available = _q("FinServ__AvailableCredit__c")
     n, over, wrong = a.rows(
-        "SELECT COUNT(*), SUM(CASE WHEN FinServ__Balance__c > FinServ__TotalCreditLimit__c + 0.01 "
-        "THEN 1 ELSE 0 END), SUM(CASE WHEN FinServ__AvailableCredit__c IS NOT NULL AND "
-        "ABS(FinServ__AvailableCredit__c - (FinServ__TotalCreditLimit__c - FinServ__Balance__c)) "
-        "> 0.01 THEN 1 ELSE 0 END) FROM FinServ__FinancialAccount__c WHERE "
-        "FinServ__TotalCreditLimit__c IS NOT NULL AND FinServ__Balance__c IS NOT NULL"
+        f"SELECT COUNT(*), SUM(CASE WHEN {balance} > {limit} + 0.01 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {available} IS NOT NULL AND ABS({available} - ({limit} - {balance})) "
+        f'> 0.01 THEN 1 ELSE 0 END) FROM "FinServ__FinancialAccount__c" WHERE {limit} IS NOT NULL '
+        f"AND {balance} IS NOT NULL"
     )[0]
     problems = []
     if over:
@@ -2096,7 +2136,7 @@ def on_time_rate(a: Audit) -> Figure:
     """Truckload on-time median 96.5 %, LTL 93–95 %, PTL 91.4 % (ON_TIME_RATE; not in DATAMODEL.md §6)."""
     obj, status, on_time = _shipment(a)
     n, k = a.rows(
-        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {_q(on_time)} = 1 THEN 1 ELSE 0 END), 0) "
+        f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {_flag(_q(on_time))} = 1 THEN 1 ELSE 0 END), 0) "
         f"FROM {_q(obj)} WHERE {_q(status)} = :delivered",
         delivered="Delivered",
     )[0]
@@ -2116,10 +2156,11 @@ def on_time_matches(a: Audit) -> Figure:
     actual = next((f for f in ("ActualDelivery__c", "ActualDelivery") if a.has(obj, f)), None)
     if not planned or not actual:
         raise Skip("shipments have no planned and actual delivery times")
-    late = f"(julianday({_q(actual)}) - julianday({_q(planned)})) * 24"
+    late = f"{a.days_between(_q(actual), _q(planned))} * 24"
+    flag = _flag(_q(on_time))
     n, false_on_time, false_late = a.rows(
-        f"SELECT COUNT(*), SUM(CASE WHEN {_q(on_time)} = 1 AND {late} > 1 THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {_q(on_time)} = 0 AND {late} <= 0 THEN 1 ELSE 0 END) FROM {_q(obj)} "
+        f"SELECT COUNT(*), SUM(CASE WHEN {flag} = 1 AND {late} > 1 THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {flag} = 0 AND {late} <= 0 THEN 1 ELSE 0 END) FROM {_q(obj)} "
         f"WHERE {_q(status)} = :delivered AND {_q(planned)} IS NOT NULL AND {_q(actual)} IS NOT "
         "NULL",
         delivered="Delivered",
@@ -2163,7 +2204,12 @@ def _missing(a: Audit, needs: Sequence[str]) -> str | None:
 
 
 def run_rule(a: Audit, r: Rule) -> RuleResult:
-    """Runs one rule; a rule that breaks reports ``error`` with the exception, not a traceback."""
+    """Runs one rule; a rule that breaks reports ``error`` with the exception, not a traceback.
+
+    After an error the connection's transaction is rolled back, so the next rule starts afresh:
+    PostgreSQL refuses every further statement of a transaction in which one has failed. The
+    audit only reads, so nothing is lost.
+    """
     started = time.perf_counter()
     missing = _missing(a, r.needs)
     if missing:
@@ -2175,7 +2221,14 @@ def run_rule(a: Audit, r: Rule) -> RuleResult:
         figure, status = f"skipped: {exc}", "skip"
     except Exception as exc:  # a rule's bug must not hide the other rules' results
         figure, status = f"error: {type(exc).__name__}: {exc}", "error"
+        _roll_back(a.conn)
     return RuleResult(r, status, figure, time.perf_counter() - started)
+
+
+def _roll_back(conn: Connection) -> None:
+    # A connection that is gone cannot roll back either; the next rule then reports that itself.
+    with contextlib.suppress(Exception):
+        conn.rollback()
 
 
 def run_audit(org: Org, names: Sequence[str] | None = None) -> list[RuleResult]:

@@ -195,309 +195,352 @@ def test_industry_rules_apply_to_their_industry(
 
 
 # --- every rule can fail --------------------------------------------------------------------------
+#
+# The statements are written in SQL that SQLite and PostgreSQL both run (quoted identifiers, TRUE
+# and FALSE for booleans): tests/pg/test_pg_audit.py applies the same corruptions to server orgs.
 
 #: Makes the small core org consistent where the shipped data is not (the findings above), so a
 #: rule is seen passing before it is seen failing.
 REPAIR_CORE = [
-    "UPDATE Lead SET ConvertedAccountId = (SELECT o.AccountId FROM Opportunity o "
-    "WHERE o.Id = Lead.ConvertedOpportunityId) WHERE ConvertedOpportunityId IS NOT NULL",
-    "UPDATE Lead SET ConvertedContactId = (SELECT MIN(c.Id) FROM Contact c "
-    "WHERE c.AccountId = Lead.ConvertedAccountId) WHERE ConvertedAccountId IS NOT NULL",
-    "UPDATE Opportunity SET CreatedDate = (SELECT a.CreatedDate FROM Account a "
-    "WHERE a.Id = Opportunity.AccountId) WHERE CreatedDate < (SELECT a.CreatedDate FROM Account a "
-    "WHERE a.Id = Opportunity.AccountId)",
-    'DELETE FROM "Case" WHERE CreatedDate < (SELECT c.CreatedDate FROM Contact c '
-    'WHERE c.Id = "Case".ContactId)',
+    'UPDATE "Lead" SET "ConvertedAccountId" = (SELECT o."AccountId" FROM "Opportunity" o '
+    'WHERE o."Id" = "Lead"."ConvertedOpportunityId") WHERE "ConvertedOpportunityId" IS NOT NULL',
+    'UPDATE "Lead" SET "ConvertedContactId" = (SELECT MIN(c."Id") FROM "Contact" c '
+    'WHERE c."AccountId" = "Lead"."ConvertedAccountId") WHERE "ConvertedAccountId" IS NOT NULL',
+    'UPDATE "Opportunity" SET "CreatedDate" = (SELECT a."CreatedDate" FROM "Account" a '
+    'WHERE a."Id" = "Opportunity"."AccountId") WHERE "CreatedDate" < (SELECT a."CreatedDate" '
+    'FROM "Account" a WHERE a."Id" = "Opportunity"."AccountId")',
+    'DELETE FROM "Case" WHERE "CreatedDate" < (SELECT c."CreatedDate" FROM "Contact" c '
+    'WHERE c."Id" = "Case"."ContactId")',
 ]
 
 
 def _first(table: str, where: str = "1 = 1") -> str:
-    return f'(SELECT MIN(Id) FROM "{table}" WHERE {where})'
+    return f'(SELECT MIN("Id") FROM "{table}" WHERE {where})'
 
 
 #: rule → (industry of the base org, statements that break the rule, text the figure must contain)
 CORRUPTIONS: dict[str, tuple[str, list[str], str]] = {
     "integrity.ids-unique": (
         "_core",
-        [f"UPDATE Contact SET Id = (SELECT MIN(Id) FROM Account) WHERE Id = {_first('Contact')}"],
+        [
+            'UPDATE "Contact" SET "Id" = (SELECT MIN("Id") FROM "Account") '
+            f'WHERE "Id" = {_first("Contact")}'
+        ],
         "shared by Account and Contact",
     ),
     "integrity.id-format": (
         "_core",
-        [f"UPDATE Account SET Id = substr(Id, 1, 15) || 'ZZZ' WHERE Id = {_first('Account')}"],
+        [
+            """UPDATE "Account" SET "Id" = substr("Id", 1, 15) || 'ZZZ' """
+            f'WHERE "Id" = {_first("Account")}'
+        ],
         "Account: 1 malformed",
     ),
     "integrity.lookups-resolve": (
         "_core",
-        [f"UPDATE Contact SET AccountId = '0018c00000zzzzzAAA' WHERE Id = {_first('Contact')}"],
+        [
+            """UPDATE "Contact" SET "AccountId" = '0018c00000zzzzzAAA' """
+            f'WHERE "Id" = {_first("Contact")}'
+        ],
         "Contact.AccountId: 1 of",
     ),
     "integrity.record-types": (
         "medical",
         [
-            "UPDATE Account SET RecordTypeId = NULL WHERE Id = "
-            f"{_first('Account', 'RecordTypeId IS NOT NULL')}"
+            'UPDATE "Account" SET "RecordTypeId" = NULL WHERE "Id" = '
+            + _first("Account", '"RecordTypeId" IS NOT NULL')
         ],
         "without a record type",
     ),
     "integrity.picklist-values": (
         "_core",
-        [f"UPDATE Opportunity SET Type = 'Bogus' WHERE Id = {_first('Opportunity')}"],
+        [f"""UPDATE "Opportunity" SET "Type" = 'Bogus' WHERE "Id" = {_first("Opportunity")}"""],
         "'Bogus'",
     ),
     "integrity.names-present": (
         "_core",
-        [f"UPDATE Account SET Name = ' ' WHERE Id = {_first('Account')}"],
+        [f"""UPDATE "Account" SET "Name" = ' ' WHERE "Id" = {_first("Account")}"""],
         "Account.Name: 1 of",
     ),
     "dates.past-not-future": (
         "_core",
-        [f"UPDATE \"Case\" SET CreatedDate = '2027-01-04 10:00:00' WHERE Id = {_first('Case')}"],
+        [
+            """UPDATE "Case" SET "CreatedDate" = '2027-01-04 10:00:00' """
+            f'WHERE "Id" = {_first("Case")}'
+        ],
         "Case.CreatedDate: 1 of",
     ),
     "dates.created-after-parent": (
         "_core",
-        [f"UPDATE Contact SET CreatedDate = '2001-01-02 09:00:00' WHERE Id = {_first('Contact')}"],
+        [
+            """UPDATE "Contact" SET "CreatedDate" = '2001-01-02 09:00:00' """
+            f'WHERE "Id" = {_first("Contact")}'
+        ],
         "Contact via AccountId",
     ),
     "dates.end-after-start": (
         "_core",
-        [f"UPDATE Contract SET EndDate = '2001-01-01' WHERE Id = {_first('Contract')}"],
+        [f"""UPDATE "Contract" SET "EndDate" = '2001-01-01' WHERE "Id" = {_first("Contract")}"""],
         "Contract: 1 of",
     ),
     "sales.closed-in-past": (
         "_core",
-        ["UPDATE Opportunity SET CloseDate = '2027-06-30' WHERE StageName = 'Closed Won'"],
+        [
+            """UPDATE "Opportunity" SET "CloseDate" = '2027-06-30' """
+            """WHERE "StageName" = 'Closed Won'"""
+        ],
         "close after 2026-11-23",
     ),
     "sales.open-in-future": (
         "_core",
-        ["UPDATE Opportunity SET CloseDate = '2025-01-01' WHERE StageName = 'Prospecting'"],
+        [
+            """UPDATE "Opportunity" SET "CloseDate" = '2025-01-01' """
+            """WHERE "StageName" = 'Prospecting'"""
+        ],
         "past due",
     ),
     "sales.win-rate": (
         "_core",
-        ["UPDATE Opportunity SET StageName = 'Closed Won' WHERE StageName = 'Closed Lost'"],
+        [
+            """UPDATE "Opportunity" SET "StageName" = 'Closed Won' """
+            """WHERE "StageName" = 'Closed Lost'"""
+        ],
         "win rate (closed opportunities) 100.0 %",
     ),
     "sales.pipeline-shape": (
         "_core",
         [
-            "UPDATE Opportunity SET StageName = 'Negotiation/Review' WHERE StageName IN "
+            """UPDATE "Opportunity" SET "StageName" = 'Negotiation/Review' WHERE "StageName" IN """
             "('Prospecting', 'Qualification', 'Needs Analysis', 'Value Proposition')"
         ],
         "early share 0.0 %",
     ),
     "sales.stage-probability": (
         "_core",
-        ["UPDATE Opportunity SET Probability = 55 WHERE StageName = 'Prospecting'"],
+        ["""UPDATE "Opportunity" SET "Probability" = 55 WHERE "StageName" = 'Prospecting'"""],
         "Prospecting:",
     ),
     "sales.stage-forecast-category": (
         "_core",
-        ["UPDATE Opportunity SET ForecastCategoryName = 'Commit' WHERE StageName = 'Closed Won'"],
+        [
+            """UPDATE "Opportunity" SET "ForecastCategoryName" = 'Commit' """
+            """WHERE "StageName" = 'Closed Won'"""
+        ],
         "Closed Won:",
     ),
     "sales.stage-flags": (
         "_core",
-        ["UPDATE Opportunity SET IsWon = 1 WHERE StageName = 'Closed Lost'"],
+        ["""UPDATE "Opportunity" SET "IsWon" = TRUE WHERE "StageName" = 'Closed Lost'"""],
         "Closed Lost with IsClosed=1, IsWon=1",
     ),
     "sales.amount-from-line-items": (
         "_core",
         [
-            "UPDATE Opportunity SET Amount = Amount + 1000 WHERE Id = "
-            "(SELECT MIN(OpportunityId) FROM OpportunityLineItem)"
+            'UPDATE "Opportunity" SET "Amount" = "Amount" + 1000 WHERE "Id" = '
+            '(SELECT MIN("OpportunityId") FROM "OpportunityLineItem")'
         ],
         "1 of",
     ),
     "sales.expected-revenue": (
         "_core",
         [
-            "UPDATE Opportunity SET ExpectedRevenue = ExpectedRevenue + 500 WHERE Id = "
-            f"{_first('Opportunity')}"
+            'UPDATE "Opportunity" SET "ExpectedRevenue" = "ExpectedRevenue" + 500 WHERE "Id" = '
+            + _first("Opportunity")
         ],
         "1 of",
     ),
     "sales.line-item-product": (
         "_core",
         [
-            "UPDATE OpportunityLineItem SET Product2Id = (SELECT MIN(p.Id) FROM Product2 p "
-            "WHERE p.Id <> OpportunityLineItem.Product2Id) WHERE Id = "
-            f"{_first('OpportunityLineItem')}"
+            'UPDATE "OpportunityLineItem" SET "Product2Id" = (SELECT MIN(p."Id") FROM "Product2" p '
+            'WHERE p."Id" <> "OpportunityLineItem"."Product2Id") WHERE "Id" = '
+            + _first("OpportunityLineItem")
         ],
         "1 of",
     ),
     "campaigns.member-rollups": (
         "_core",
         [
-            "UPDATE Campaign SET NumberOfContacts = NumberOfContacts + 3 WHERE Id = "
-            f"{_first('Campaign')}"
+            'UPDATE "Campaign" SET "NumberOfContacts" = "NumberOfContacts" + 3 WHERE "Id" = '
+            + _first("Campaign")
         ],
         "NumberOfContacts: 1 of",
     ),
     "campaigns.opportunity-rollups": (
         "_core",
         [
-            "UPDATE Campaign SET AmountWonOpportunities = COALESCE(AmountWonOpportunities, 0) "
-            f"+ 999 WHERE Id = {_first('Campaign')}"
+            'UPDATE "Campaign" SET "AmountWonOpportunities" = '
+            'COALESCE("AmountWonOpportunities", 0) + 999 WHERE "Id" = ' + _first("Campaign")
         ],
         "AmountWonOpportunities: 1 of",
     ),
     "campaigns.response-dates": (
         "_core",
-        ["UPDATE CampaignMember SET FirstRespondedDate = NULL WHERE HasResponded = 1"],
+        ['UPDATE "CampaignMember" SET "FirstRespondedDate" = NULL WHERE "HasResponded" = TRUE'],
         "responded members without FirstRespondedDate",
     ),
     "leads.conversion-fields": (
         "_core",
-        ["UPDATE Lead SET ConvertedDate = NULL WHERE IsConverted = 1"],
+        ['UPDATE "Lead" SET "ConvertedDate" = NULL WHERE "IsConverted" = TRUE'],
         "converted leads without ConvertedDate",
     ),
     "leads.conversion-consistent": (
         "_core",
         [
-            "UPDATE Lead SET ConvertedAccountId = (SELECT MIN(a.Id) FROM Account a WHERE a.Id <> "
-            f"Lead.ConvertedAccountId) WHERE Id = {_first('Lead', 'IsConverted = 1')}"
+            'UPDATE "Lead" SET "ConvertedAccountId" = (SELECT MIN(a."Id") FROM "Account" a '
+            'WHERE a."Id" <> "Lead"."ConvertedAccountId") WHERE "Id" = '
+            + _first("Lead", '"IsConverted" = TRUE')
         ],
         "under another Account",
     ),
     "leads.converted-share": (
         "_core",
-        ["UPDATE Lead SET IsConverted = 1"],
+        ['UPDATE "Lead" SET "IsConverted" = TRUE'],
         "converted share (leads) 100.0 %",
     ),
     "cases.closed-after-created": (
         "_core",
         [
-            "UPDATE \"Case\" SET ClosedDate = '2001-01-01 00:00:00' WHERE Id = "
-            f"{_first('Case', 'ClosedDate IS NOT NULL')}"
+            """UPDATE "Case" SET "ClosedDate" = '2001-01-01 00:00:00' WHERE "Id" = """
+            + _first("Case", '"ClosedDate" IS NOT NULL')
         ],
         "closed before created",
     ),
     "cases.closed-status": (
         "_core",
         [
-            "UPDATE \"Case\" SET Status = 'Working' WHERE Id = "
-            f"{_first('Case', 'ClosedDate IS NOT NULL')}"
+            """UPDATE "Case" SET "Status" = 'Working' WHERE "Id" = """
+            + _first("Case", '"ClosedDate" IS NOT NULL')
         ],
         "with a ClosedDate but an open Status",
     ),
     "people.emails-unique": (
         "_core",
         [
-            "UPDATE Contact SET Email = (SELECT Email FROM Contact ORDER BY Id LIMIT 1 OFFSET 1) "
-            f"WHERE Id = {_first('Contact')}"
+            'UPDATE "Contact" SET "Email" = (SELECT "Email" FROM "Contact" ORDER BY "Id" LIMIT 1 '
+            f'OFFSET 1) WHERE "Id" = {_first("Contact")}'
         ],
         "Contact.Email: 1 addresses used more than once",
     ),
     "people.emails-from-names": (
         "_core",
-        [f"UPDATE Contact SET Email = 'someone.else@example.com' WHERE Id = {_first('Contact')}"],
+        [
+            """UPDATE "Contact" SET "Email" = 'someone.else@example.com' """
+            f'WHERE "Id" = {_first("Contact")}'
+        ],
         "Contact.Email: 1 not derived",
     ),
     "people.phones-valid": (
         "_core",
-        [f"UPDATE Contact SET Phone = '555-0100' WHERE Id = {_first('Contact')}"],
+        [f"""UPDATE "Contact" SET "Phone" = '555-0100' WHERE "Id" = {_first("Contact")}"""],
         "'555-0100'",
     ),
     "people.ages": (
         "medical",
         [
-            "UPDATE Account SET PersonBirthdate = '1890-01-01' WHERE Id = "
-            f"{_first('Account', 'PersonBirthdate IS NOT NULL')}"
+            """UPDATE "Account" SET "PersonBirthdate" = '1890-01-01' WHERE "Id" = """
+            + _first("Account", '"PersonBirthdate" IS NOT NULL')
         ],
         "1 older than 110",
     ),
     "activities.event-duration": (
         "_core",
         [
-            f"UPDATE Event SET DurationInMinutes = DurationInMinutes + 60 WHERE Id = {_first('Event')}"
+            'UPDATE "Event" SET "DurationInMinutes" = "DurationInMinutes" + 60 WHERE "Id" = '
+            + _first("Event")
         ],
         "1 of",
     ),
     "medical.icd10-codes": (
         "medical",
         [
-            f"UPDATE HealthCondition SET ConditionCode = 'Z99.89' WHERE Id = {_first('HealthCondition')}"
+            """UPDATE "HealthCondition" SET "ConditionCode" = 'Z99.89' WHERE "Id" = """
+            + _first("HealthCondition")
         ],
         "Z99.89",
     ),
     "medical.loinc-codes": (
         "medical",
         [
-            "UPDATE CareObservation SET Code = '8480-5' WHERE Id = "
-            + _first("CareObservation", "Code = '8480-6'")
+            """UPDATE "CareObservation" SET "Code" = '8480-5' WHERE "Id" = """
+            + _first("CareObservation", """"Code" = '8480-6'""")
         ],
         "8480-5",
     ),
     "medical.vitals-in-bounds": (
         "medical",
         [
-            "UPDATE CareObservation SET ObservedValue = 400 WHERE Id = "
-            + _first("CareObservation", "Code = '8480-6'")
+            'UPDATE "CareObservation" SET "ObservedValue" = 400 WHERE "Id" = '
+            + _first("CareObservation", """"Code" = '8480-6'""")
         ],
         "systolic blood pressure: 1 of",
     ),
     "medical.a1c-tracks-diabetes": (
         "medical",
         [
-            "UPDATE CareObservation SET ObservedValue = 4.9 WHERE Code = '4548-4' AND "
-            "ObservedSubjectId IN (SELECT PatientId FROM HealthCondition "
-            "WHERE ConditionCode LIKE 'E11%')"
+            """UPDATE "CareObservation" SET "ObservedValue" = 4.9 WHERE "Code" = '4548-4' AND """
+            '"ObservedSubjectId" IN (SELECT "PatientId" FROM "HealthCondition" '
+            """WHERE "ConditionCode" LIKE 'E11%')"""
         ],
         "mean HbA1c 4.90 %",
     ),
     "medical.no-show-rate": (
         "medical",
-        ["UPDATE ServiceAppointment SET Status = 'No Show' WHERE Status = 'Completed'"],
+        [
+            """UPDATE "ServiceAppointment" SET "Status" = 'No Show' """
+            """WHERE "Status" = 'Completed'"""
+        ],
         "no-show rate",
     ),
     "medical.visit-status-timing": (
         "medical",
         [
-            "UPDATE ServiceAppointment SET Status = 'Completed' WHERE Id = "
-            + _first("ServiceAppointment", "Status = 'Scheduled'")
+            """UPDATE "ServiceAppointment" SET "Status" = 'Completed' WHERE "Id" = """
+            + _first("ServiceAppointment", """"Status" = 'Scheduled'""")
         ],
         "ServiceAppointment: 1 Completed/No Show after",
     ),
     "telecom.monthly-churn": (
         "telecom",
         [
-            "UPDATE Asset SET vlocity_cmt__DisconnectDate__c = '2026-06-01', "
-            "vlocity_cmt__ProvisioningStatus__c = 'Disconnected' WHERE Product_Family__c IN "
-            "('Mobile Plan', 'Business Mobile') AND vlocity_cmt__ActivationDate__c < '2026-01-01'"
+            """UPDATE "Asset" SET "vlocity_cmt__DisconnectDate__c" = '2026-06-01', """
+            """"vlocity_cmt__ProvisioningStatus__c" = 'Disconnected' WHERE "Product_Family__c" """
+            """IN ('Mobile Plan', 'Business Mobile') AND "vlocity_cmt__ActivationDate__c" < """
+            "'2026-01-01'"
         ],
         "monthly churn (phone lines)",
     ),
     "telecom.phone-arpu": (
         "telecom",
         [
-            "UPDATE Asset SET vlocity_cmt__RecurringTotal__c = 300 WHERE Product_Family__c = 'Mobile Plan'"
+            'UPDATE "Asset" SET "vlocity_cmt__RecurringTotal__c" = 300 '
+            """WHERE "Product_Family__c" = 'Mobile Plan'"""
         ],
         "phone ARPU",
     ),
     "telecom.broadband-arpu": (
         "telecom",
         [
-            "UPDATE Asset SET vlocity_cmt__RecurringTotal__c = 20 WHERE Product_Family__c = 'Home Internet'"
+            'UPDATE "Asset" SET "vlocity_cmt__RecurringTotal__c" = 20 '
+            """WHERE "Product_Family__c" = 'Home Internet'"""
         ],
         "broadband ARPU",
     ),
     "telecom.disconnect-dates": (
         "telecom",
         [
-            "UPDATE Asset SET vlocity_cmt__DisconnectDate__c = NULL WHERE Id = "
-            + _first("Asset", "vlocity_cmt__ProvisioningStatus__c = 'Disconnected'")
+            'UPDATE "Asset" SET "vlocity_cmt__DisconnectDate__c" = NULL WHERE "Id" = '
+            + _first("Asset", """"vlocity_cmt__ProvisioningStatus__c" = 'Disconnected'""")
         ],
         "1 disconnected assets without a disconnect date",
     ),
     "finance.balance-sign": (
         "finance",
         [
-            "UPDATE FinServ__FinancialAccount__c SET FinServ__Balance__c = -100 WHERE Id = "
+            'UPDATE "FinServ__FinancialAccount__c" SET "FinServ__Balance__c" = -100 WHERE "Id" = '
             + _first(
-                "FinServ__FinancialAccount__c", "FinServ__FinancialAccountType__c = 'Checking'"
+                "FinServ__FinancialAccount__c",
+                """"FinServ__FinancialAccountType__c" = 'Checking'""",
             )
         ],
         "1 Checking accounts with a negative balance",
@@ -505,32 +548,36 @@ CORRUPTIONS: dict[str, tuple[str, list[str], str]] = {
     "finance.available-credit": (
         "finance",
         [
-            "UPDATE FinServ__FinancialAccount__c SET FinServ__AvailableCredit__c = "
-            "FinServ__AvailableCredit__c + 50 WHERE Id = "
-            f"{_first('FinServ__FinancialAccount__c', 'FinServ__AvailableCredit__c IS NOT NULL')}"
+            'UPDATE "FinServ__FinancialAccount__c" SET "FinServ__AvailableCredit__c" = '
+            '"FinServ__AvailableCredit__c" + 50 WHERE "Id" = '
+            + _first("FinServ__FinancialAccount__c", '"FinServ__AvailableCredit__c" IS NOT NULL')
         ],
         "AvailableCredit ≠ limit − balance",
     ),
     "transport.vin-check-digits": (
         "transportation",
         [
-            "UPDATE Vehicle SET VehicleIdentificationNumber = substr(VehicleIdentificationNumber, "
-            "1, 8) || CASE substr(VehicleIdentificationNumber, 9, 1) WHEN '0' THEN '1' ELSE '0' "
-            "END || substr(VehicleIdentificationNumber, 10) WHERE Id = "
-            f"{_first('Vehicle', 'VehicleIdentificationNumber IS NOT NULL')}"
+            'UPDATE "Vehicle" SET "VehicleIdentificationNumber" = '
+            'substr("VehicleIdentificationNumber", 1, 8) || CASE '
+            """substr("VehicleIdentificationNumber", 9, 1) WHEN '0' THEN '1' ELSE '0' END || """
+            'substr("VehicleIdentificationNumber", 10) WHERE "Id" = '
+            + _first("Vehicle", '"VehicleIdentificationNumber" IS NOT NULL')
         ],
         "1 invalid VINs",
     ),
     "transport.on-time-rate": (
         "transportation",
-        ["UPDATE Shipment__c SET OnTime__c = 0 WHERE Status__c = 'Delivered'"],
+        [
+            'UPDATE "Shipment__c" SET "OnTime__c" = FALSE '
+            """WHERE "Status__c" = 'Delivered'"""
+        ],
         "on-time rate (delivered shipments) 0.0 %",
     ),
     "transport.on-time-matches-times": (
         "transportation",
         [
-            "UPDATE Shipment__c SET OnTime__c = 0 WHERE Id = "
-            + _first("Shipment__c", "Status__c = 'Delivered' AND OnTime__c = 1")
+            'UPDATE "Shipment__c" SET "OnTime__c" = FALSE WHERE "Id" = '
+            + _first("Shipment__c", """"Status__c" = 'Delivered' AND "OnTime__c" = TRUE""")
         ],
         "1 flagged late but delivered by the planned time",
     ),

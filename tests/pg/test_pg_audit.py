@@ -2,20 +2,27 @@
 
 Each shipped industry is built on the server and in a file with the same parameters (the two hold
 the same rows, see test_pg_build.py); every rule must give the same status and the same figure on
-both. ``demoorg/org/audit.py`` is written in SQLite's SQL, and some rules do not run on PostgreSQL
-yet: ``AUDIT_GAPS`` names them with what in their SQL PostgreSQL refuses. The check is exact both
-ways: a rule that starts working must leave the list, and no other rule may differ.
+both, and none may break on either. Agreeing on clean orgs is not enough: the corruptions of
+tests/org/test_audit.py (written in SQL both engines run) are applied to the server orgs too, and
+every rule must fail there with the figure it gives on the corrupted file.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
+import sqlite3
+import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from demoorg.org.audit import RULES, RuleResult, run_audit
+from demoorg.org.audit import RULES, Audit, Figure, Rule, RuleResult, run_audit, run_rule
 from demoorg.org.orgfile import open_org
 
 INDUSTRIES = Path(__file__).resolve().parents[2] / "industries"
@@ -25,94 +32,36 @@ SHIPPED = [
     if (INDUSTRIES / name / "template.yaml").is_file()
 ]
 
-# --- what in audit.py's SQL PostgreSQL refuses (see docs/team-orgs.md) ------------------------
 
-GAPS = {
-    "identifiers": "bare table/column names (FROM Opportunity, p.Id) fold to lower case; "
-    "PostgreSQL needs them quoted with _q()",
-    "booleans": "boolean columns compared with 1/0, COALESCE(x, 0) or MAX(x); PostgreSQL needs "
-    "CAST(x AS INTEGER) (or plain x / NOT x)",
-    "substr-date": "_day() takes substr() of a date/timestamp column; PostgreSQL needs "
-    "substr(CAST(x AS TEXT), 1, 10)",
-    "julianday": "julianday() is SQLite's; PostgreSQL needs EXTRACT(EPOCH FROM (a - b)) / 86400",
-    "is-not": "'a IS NOT b' as a null-safe comparison is SQLite's; IS DISTINCT FROM works on both",
-}
-ALL = frozenset(SHIPPED)
-#: rule → (the industries where it runs into the gap, the gaps in its SQL).
-AUDIT_GAPS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "integrity.ids-unique": (ALL, ("identifiers",)),
-    "integrity.id-format": (ALL, ("identifiers",)),
-    "integrity.lookups-resolve": (ALL, ("identifiers",)),
-    "integrity.record-types": (ALL, ("identifiers",)),
-    "dates.past-not-future": (ALL, ("substr-date",)),
-    "dates.created-after-parent": (ALL, ("identifiers", "julianday")),
-    "dates.end-after-start": (ALL, ("substr-date",)),
-    "sales.closed-in-past": (ALL, ("identifiers", "booleans")),
-    "sales.open-in-future": (ALL, ("identifiers", "booleans")),
-    "sales.win-rate": (ALL, ("identifiers", "booleans")),
-    "sales.pipeline-shape": (ALL, ("identifiers", "booleans")),
-    "sales.stage-probability": (ALL, ("identifiers",)),
-    "sales.stage-forecast-category": (ALL, ("identifiers",)),
-    "sales.stage-flags": (ALL, ("identifiers",)),
-    "sales.amount-from-line-items": (ALL, ("identifiers",)),
-    "sales.expected-revenue": (ALL, ("identifiers",)),
-    "sales.line-item-product": (ALL, ("identifiers", "is-not")),
-    "campaigns.member-rollups": (ALL, ("identifiers", "booleans")),
-    "campaigns.opportunity-rollups": (ALL, ("identifiers", "booleans")),
-    "campaigns.response-dates": (ALL, ("identifiers", "booleans", "substr-date")),
-    "leads.conversion-fields": (ALL, ("identifiers", "booleans")),
-    "leads.conversion-consistent": (ALL, ("identifiers", "is-not")),
-    "leads.converted-share": (ALL, ("identifiers", "booleans")),
-    "cases.closed-after-created": (ALL, ("identifiers",)),
-    "cases.closed-status": (ALL, ("identifiers", "booleans")),
-    "people.emails-unique": (ALL, ("booleans",)),
-    "people.emails-from-names": (ALL, ("identifiers",)),
-    "people.ages": (frozenset({"medical", "telecom", "finance"}), ("substr-date",)),
-    "activities.event-duration": (ALL, ("identifiers", "julianday")),
-    "medical.icd10-codes": (frozenset({"medical"}), ("identifiers",)),
-    "medical.loinc-codes": (frozenset({"medical"}), ("identifiers",)),
-    "medical.vitals-in-bounds": (frozenset({"medical"}), ("identifiers",)),
-    "medical.a1c-tracks-diabetes": (frozenset({"medical"}), ("identifiers",)),
-    "medical.no-show-rate": (frozenset({"medical"}), ("identifiers",)),
-    "medical.visit-status-timing": (
-        frozenset({"medical", "transportation"}),
-        ("identifiers", "substr-date"),
-    ),
-    "telecom.monthly-churn": (frozenset({"telecom"}), ("identifiers",)),
-    "telecom.phone-arpu": (frozenset({"telecom"}), ("identifiers",)),
-    "telecom.broadband-arpu": (frozenset({"telecom"}), ("identifiers",)),
-    "telecom.disconnect-dates": (frozenset({"telecom"}), ("identifiers",)),
-    "transport.on-time-rate": (frozenset({"transportation"}), ("booleans",)),
-    "transport.on-time-matches-times": (
-        frozenset({"transportation"}),
-        ("booleans", "julianday"),
-    ),
-    "finance.available-credit": (frozenset({"finance"}), ("identifiers",)),
-}
+def _file_audit_tests() -> ModuleType:
+    """tests/org/test_audit.py, whose corruptions are applied here to server orgs as well."""
+    path = Path(__file__).resolve().parents[1] / "org" / "test_audit.py"
+    spec = importlib.util.spec_from_file_location("file_org_audit_tests", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def gap(industry: str, rule: str) -> str | None:
-    where, gaps = AUDIT_GAPS.get(rule, (frozenset(), ()))
-    if industry not in where:
-        return None
-    return "audit.py is SQLite-only here: " + "; ".join(GAPS[g] for g in gaps)
+_FILE_TESTS = _file_audit_tests()
+CORRUPTIONS: dict[str, tuple[str, list[str], str]] = _FILE_TESTS.CORRUPTIONS
+REPAIR_CORE: list[str] = _FILE_TESTS.REPAIR_CORE
+
+Results = dict[str, RuleResult]
 
 
 @pytest.fixture(scope="session")
-def audited_pair(
-    shipped_pair: Callable[[str], Any],
-) -> Callable[[str], tuple[dict[str, RuleResult], dict[str, RuleResult]]]:
+def audited_pair(shipped_pair: Callable[[str], Any]) -> Callable[[str], tuple[Results, Results]]:
     """``audited_pair(industry)``: every rule's result on the server org and on the file org."""
-    cache: dict[str, tuple[dict[str, RuleResult], dict[str, RuleResult]]] = {}
+    cache: dict[str, tuple[Results, Results]] = {}
 
-    def get(industry: str) -> tuple[dict[str, RuleResult], dict[str, RuleResult]]:
+    def get(industry: str) -> tuple[Results, Results]:
         if industry not in cache:
             pair = shipped_pair(industry)
             with open_org(pair.pg) as pg, open_org(pair.file) as file:
                 cache[industry] = (
-                    # One rule per run on PostgreSQL: an error aborts the rest of a transaction
-                    # there (see test_one_broken_rule_does_not_break_the_next).
-                    {name: run_audit(pg, [name])[0] for name in RULES},
+                    {r.rule.name: r for r in run_audit(pg)},
                     {r.rule.name: r for r in run_audit(file)},
                 )
         return cache[industry]
@@ -120,45 +69,94 @@ def audited_pair(
     return get
 
 
-def test_every_known_gap_names_a_rule() -> None:
-    assert set(AUDIT_GAPS) <= set(RULES)
-
-
 @pytest.mark.parametrize("industry", SHIPPED)
 def test_every_rule_gives_the_same_result_on_postgresql(
-    audited_pair: Callable[[str], tuple[dict[str, RuleResult], dict[str, RuleResult]]],
-    industry: str,
+    audited_pair: Callable[[str], tuple[Results, Results]], industry: str
 ) -> None:
-    """Same status and figure, except exactly the rules of AUDIT_GAPS (which error on PostgreSQL).
-
-    When a rule is made portable this fails naming it: take it out of AUDIT_GAPS.
-    """
     pg, file = audited_pair(industry)
-    assert set(pg) == set(file) == set(RULES)
+    assert list(pg) == list(file) == list(RULES)
+    errors = {
+        f"{engine}: {name}": r.figure
+        for engine, results in (("PostgreSQL", pg), ("file", file))
+        for name, r in results.items()
+        if r.status == "error"
+    }
+    assert errors == {}
     differ = {
-        name: f"file: {file[name].status} {file[name].figure[:80]!r}; "
-        f"PostgreSQL: {pg[name].status} {pg[name].figure[:200]!r}"
+        name: f"file: {file[name].status} {file[name].figure!r}; "
+        f"PostgreSQL: {pg[name].status} {pg[name].figure!r}"
         for name in RULES
         if (pg[name].status, pg[name].figure) != (file[name].status, file[name].figure)
     }
-    expected = {name for name in RULES if gap(industry, name)}
-    assert {n: d for n, d in differ.items() if n not in expected} == {}, "rules that break"
-    assert sorted(expected - set(differ)) == [], "rules that now work: remove from AUDIT_GAPS"
-    for name in expected:
-        assert pg[name].status == "error", (name, gap(industry, name))
+    assert differ == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit.run_rule does not roll back after a rule's error; on PostgreSQL the failed "
-    "statement aborts the audit's transaction, so every later rule reports "
-    "InFailedSqlTransaction (fix: a.conn.rollback() in run_rule's except branch)",
-)
-def test_one_broken_rule_does_not_break_the_next(shipped_pair: Callable[[str], Any]) -> None:
-    first_gap = next(name for name in RULES if gap("_core", name))
-    portable = next(
-        name for name in list(RULES)[list(RULES).index(first_gap) :] if not gap("_core", name)
-    )
-    with open_org(shipped_pair("_core").pg) as org:
-        results = {r.rule.name: r for r in run_audit(org, [first_gap, portable])}
-    assert results[portable].status != "error", results[portable].figure
+# --- the server path finds problems ---------------------------------------------------------------
+
+
+def _corrupted_file(pair: Any, statements: list[str], folder: Path) -> Path:
+    org = folder / "corrupted.demoorg"
+    shutil.copyfile(pair.file, org)
+    with closing(sqlite3.connect(org)) as con:
+        for sql in statements:
+            con.execute(sql)
+        con.commit()
+    return org
+
+
+@pytest.mark.parametrize("rule", sorted(CORRUPTIONS))
+def test_rule_fails_on_a_corrupted_server_org(
+    shipped_pair: Callable[[str], Any], tmp_path: Path, rule: str
+) -> None:
+    """The corruption runs in a transaction that is rolled back, so the shared org stays as built.
+
+    The server declares lookups as foreign keys, which would refuse a dangling lookup or a changed
+    Id; ``session_replication_role = replica`` (the test server's user is a superuser) switches
+    their checks off for this transaction only.
+    """
+    industry, statements, needle = CORRUPTIONS[rule]
+    if industry not in SHIPPED:
+        pytest.skip(f"industries/{industry} is not shipped")
+    pair = shipped_pair(industry)
+    repair = REPAIR_CORE if industry == "_core" else []
+    with open_org(_corrupted_file(pair, [*repair, *statements], tmp_path)) as file:
+        on_file = run_audit(file, [rule])[0]
+
+    with open_org(pair.pg, readonly=False) as org, org.engine.connect() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for sql in repair:
+            conn.execute(text(sql))
+        before = run_rule(Audit(org, conn), RULES[rule])
+        for sql in statements:
+            conn.execute(text(sql))
+        after = run_rule(Audit(org, conn), RULES[rule])
+        conn.rollback()
+
+    assert before.status == "pass", before.figure
+    assert after.status == "fail", after.figure
+    assert needle in after.figure, after.figure
+    assert after.figure == on_file.figure
+
+
+# --- one rule's error does not spoil the rest --------------------------------------------------
+
+
+def _broken(a: Audit) -> Figure:
+    a.scalar('SELECT COUNT(*) FROM "NoSuchObject"')
+    return "unreachable", True
+
+
+@pytest.mark.parametrize("engine", ["PostgreSQL", "file"])
+def test_one_broken_rule_does_not_break_the_next(
+    shipped_pair: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    """On PostgreSQL a failed statement aborts its transaction; the audit rolls back and goes on."""
+    broken = Rule("test.broken", "Reads a table that is not there.", "nothing", (), _broken)
+    monkeypatch.setitem(RULES, broken.name, broken)
+    pair = shipped_pair("_core")
+    with open_org(pair.pg if engine == "PostgreSQL" else pair.file) as org:
+        alone = run_audit(org, ["sales.win-rate"])[0]
+        first, after = run_audit(org, [broken.name, "sales.win-rate"])
+    assert first.status == "error" and "NoSuchObject" in first.figure, first.figure
+    assert alone.status == "pass", alone.figure
+    assert (after.status, after.figure) == (alone.status, alone.figure)
