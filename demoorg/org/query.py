@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import inspect
+
 from demoorg.content.model import Where
 from demoorg.org.dates import offset_converter, parse_date
 from demoorg.org.orgfile import Org
@@ -38,10 +40,12 @@ _STAGE_FIELDS = ("StageName", "Status")
 RECORD_TYPE = "RecordType"
 _RECORD_TYPE_PREFIX = "012"
 
-# A sort key never NULL: NULLs sort last ascending (a blob sorts after text) and last descending
-# (minus infinity sorts before every number and text), so keyset comparisons stay total.
+# On SQLite a sort key is never NULL: NULLs sort last ascending (a blob sorts after text) and last
+# descending (minus infinity sorts before every number and text), so keyset comparisons stay total.
+# PostgreSQL's typed columns take no such stand-in; there NULLs are placed with NULLS LAST instead.
 _NULL_LAST_ASC = "x''"
 _NULL_LAST_DESC = "-9e999"
+_ID = quote("Id")
 
 
 # --- metadata ------------------------------------------------------------------------------------
@@ -229,12 +233,19 @@ class TileData:
 class OrgReader:
     """Queries over one open org, driven by its metadata.
 
+    The same SQL reads an org file (SQLite) and an org on a PostgreSQL server: identifiers are
+    quoted (PostgreSQL folds bare ones to lower case), dates are cast to text before ``substr``,
+    and the few real differences (case-insensitive matching, where NULLs sort) switch on
+    ``dialect``.
+
     Args:
         org: an org from :func:`demoorg.org.orgfile.open_org`. The reader does not close it.
     """
 
     def __init__(self, org: Org) -> None:
         self.org = org
+        #: ``sqlite`` for an org file, ``postgresql`` for an org on a server.
+        self.dialect: str = org.engine.dialect.name
         self.as_of = date.fromisoformat(org.build["as_of"])
         self.locale: str = org.build.get("locale", "en_US")
         self.objects: dict[str, ObjectInfo] = {}
@@ -267,13 +278,12 @@ class OrgReader:
         self._record_types: dict[str, dict[str, str]] = {}
         self._record_type_names: dict[str, str] = {}
         with self.org.engine.connect() as conn:
-            tables = {
-                r[0]
-                for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")
-            }
+            # The org's own tables: on a server, those of its schema (the connection's search_path).
+            tables = set(inspect(conn).get_table_names())
             if RECORD_TYPE in tables:
+                names = ", ".join(quote(c) for c in ("Id", "Name", "DeveloperName", "SobjectType"))
                 for rid, name, dev, sobject in conn.exec_driver_sql(
-                    "SELECT Id, Name, DeveloperName, SobjectType FROM RecordType"
+                    f"SELECT {names} FROM {quote(RECORD_TYPE)}"
                 ):
                     self._record_types.setdefault(sobject, {})[dev] = rid
                     self._record_type_names[rid] = name
@@ -449,7 +459,8 @@ class OrgReader:
         """
         if path == RECORD_TYPE:
             return (
-                f"(SELECT rt.Name FROM RecordType rt WHERE rt.Id = {alias}.{quote('RecordTypeId')})"
+                f"(SELECT rt.{quote('Name')} FROM {quote(RECORD_TYPE)} rt "
+                f"WHERE rt.{_ID} = {alias}.{quote('RecordTypeId')})"
             )
         head, _, rest = path.partition(".")
         if not rest:
@@ -512,6 +523,19 @@ class OrgReader:
     def _prefix(self, obj: str) -> str:
         return _RECORD_TYPE_PREFIX if obj == RECORD_TYPE else self.objects[obj].key_prefix
 
+    def _contains_sql(self, expr: str) -> str:
+        """``expr`` matches a ``?`` LIKE pattern (escaped with backslashes), whatever the case.
+
+        SQLite's LIKE already ignores the case of ASCII letters; PostgreSQL's is case-sensitive,
+        so there ILIKE does the same (an expression index on ``lower()`` is not needed by either).
+        """
+        op = "ILIKE" if self.dialect == "postgresql" else "LIKE"
+        return f"{expr} {op} ? ESCAPE '\\'"
+
+    def _desc_nulls_last(self, expr: str) -> str:
+        """``ORDER BY`` term: newest first, empty values last (SQLite's default, not PostgreSQL's)."""
+        return f"{expr} DESC NULLS LAST" if self.dialect == "postgresql" else f"{expr} DESC"
+
     def display_expr(self, obj: str, col: Column, alias: str = "t") -> str:
         """SQL for what a column shows (a lookup's name rather than its Id)."""
         if col.type == "lookup":
@@ -570,7 +594,7 @@ class OrgReader:
                 if "." not in c.path and c.type in TEXT_TYPES and c.path != info.name_field
             ]
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            ors = " OR ".join(f"t.{quote(p)} LIKE ? ESCAPE '\\'" for p in searchable)
+            ors = " OR ".join(self._contains_sql(f"t.{quote(p)}") for p in searchable)
             sql = f"{sql} AND ({ors})"
             params += [like] * len(searchable)
         return sql, params
@@ -580,6 +604,9 @@ class OrgReader:
             return None
         col = self.column(spec.object, spec.sort)
         expr = self.display_expr(spec.object, col)
+        if self.dialect == "postgresql":
+            # Keys come back as 0/1 and are passed back as the next page's bound: compare numbers.
+            return f"CAST({expr} AS INTEGER)" if col.type == "boolean" else expr
         return f"COALESCE({expr}, {_NULL_LAST_DESC if spec.descending else _NULL_LAST_ASC})"
 
     def count(self, spec: ListSpec) -> int:
@@ -596,16 +623,26 @@ class OrgReader:
         cmp = "<" if spec.descending else ">"
         direction = "DESC" if spec.descending else "ASC"
         if key is None:
-            select = "t.Id"
-            order = f"t.Id {direction}"
+            select = f"t.{_ID}"
+            order = f"t.{_ID} {direction}"
             if after is not None:
-                where += f" AND t.Id {cmp} ?"
+                where += f" AND t.{_ID} {cmp} ?"
                 params.append(after[-1])
+        elif self.dialect == "postgresql":
+            # NULL keys last in both directions, as on SQLite; a NULL bound continues among them.
+            select = f"t.{_ID}, {key}"
+            order = f"{key} {direction} NULLS LAST, t.{_ID} {direction}"
+            if after is not None and after[0] is None:
+                where += f" AND {key} IS NULL AND t.{_ID} {cmp} ?"
+                params.append(after[1])
+            elif after is not None:
+                where += f" AND ({key} IS NULL OR ({key}, t.{_ID}) {cmp} (?, ?))"
+                params += [after[0], after[1]]
         else:
-            select = f"t.Id, {key}"
-            order = f"{key} {direction}, t.Id {direction}"
+            select = f"t.{_ID}, {key}"
+            order = f"{key} {direction}, t.{_ID} {direction}"
             if after is not None:
-                where += f" AND ({key}, t.Id) {cmp} (?, ?)"
+                where += f" AND ({key}, t.{_ID}) {cmp} (?, ?)"
                 params += [after[0], after[1]]
         sql = f"SELECT {select} FROM {quote(spec.object)} t WHERE {where} ORDER BY {order} LIMIT ?"
         params.append(limit)
@@ -637,8 +674,8 @@ class OrgReader:
                 chunk = list(ids[start : start + 500])
                 marks = ", ".join("?" for _ in chunk)
                 sql = (
-                    f"SELECT t.Id{''.join(', ' + e for e in exprs)} FROM {quote(obj)} t "
-                    f"WHERE t.Id IN ({marks})"
+                    f"SELECT t.{_ID}{''.join(', ' + e for e in exprs)} FROM {quote(obj)} t "
+                    f"WHERE t.{_ID} IN ({marks})"
                 )
                 for r in conn.exec_driver_sql(sql, tuple(chunk)):
                     out[r[0]] = self._shape(columns, r[1:])
@@ -668,9 +705,7 @@ class OrgReader:
         """One record with every stored field; lookups resolved to :class:`Ref` (names)."""
         info = self.objects[obj]
         with self.org.engine.connect() as conn:
-            res = conn.exec_driver_sql(
-                f"SELECT * FROM {quote(obj)} WHERE {quote('Id')} = ?", (record_id,)
-            )
+            res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} WHERE {_ID} = ?", (record_id,))
             row = res.first()
             if row is None:
                 return None
@@ -707,7 +742,7 @@ class OrgReader:
         for obj, group in groups.items():
             nf = quote(self._name_field(obj))
             marks = ", ".join("?" for _ in group)
-            sql = f"SELECT Id, {nf} FROM {quote(obj)} WHERE Id IN ({marks})"
+            sql = f"SELECT {_ID}, {nf} FROM {quote(obj)} WHERE {_ID} IN ({marks})"
             for rid, name in conn.exec_driver_sql(sql, tuple(group)):
                 out[rid] = Ref(obj, rid, str(name) if name is not None else rid)
         return out
@@ -742,7 +777,9 @@ class OrgReader:
             ),
             None,
         )
-        order = f"t.{quote(date_col)} DESC, t.Id" if date_col else "t.Id"
+        order = (
+            f"{self._desc_nulls_last(f't.{quote(date_col)}')}, t.{_ID}" if date_col else f"t.{_ID}"
+        )
         with self.org.engine.connect() as conn:
             total = int(
                 conn.exec_driver_sql(
@@ -752,13 +789,22 @@ class OrgReader:
             ids = [
                 r[0]
                 for r in conn.exec_driver_sql(
-                    f"SELECT t.Id FROM {quote(child)} t WHERE t.{quote(via)} = ? "
+                    f"SELECT t.{_ID} FROM {quote(child)} t WHERE t.{quote(via)} = ? "
                     f"ORDER BY {order} LIMIT ?",
                     (record_id, limit),
                 )
             ]
         rows = self.rows(child, cols, ids)
         return RelatedList(child, via, info.plural, cols, ids, rows, total)
+
+    def _column_or_null(self, obj: str) -> Any:
+        """``col(name)``: SQL for the field ``name`` of the row ``t`` of ``obj``, or NULL if absent."""
+        fields = self.objects[obj].fields
+
+        def col(name: str) -> str:
+            return f"t.{quote(name)}" if name in fields else "NULL"
+
+        return col
 
     def activities(self, record_id: str, limit: int = 25) -> list[Activity]:
         """Calls, emails, tasks and meetings whose WhoId or WhatId is the record.
@@ -769,17 +815,18 @@ class OrgReader:
         raw: list[
             tuple[Any, ...]
         ] = []  # kind, object, id, subject, when, status, who, what, detail
+        task, event = quote("Task"), quote("Event")
         with self.org.engine.connect() as conn:
             if self.has_object("Task"):
-                fields = self.objects["Task"].fields
-                subtype = "t.TaskSubtype" if "TaskSubtype" in fields else "NULL"
-                status = "t.Status" if "Status" in fields else "NULL"
-                when = "t.ActivityDate" if "ActivityDate" in fields else "NULL"
-                secs = "t.CallDurationInSeconds" if "CallDurationInSeconds" in fields else "NULL"
+                col = self._column_or_null("Task")
+                when = col("ActivityDate")
+                newest = self._desc_nulls_last(when) + ", " if when != "NULL" else ""
                 sql = (
-                    f"SELECT t.Id, t.Subject, {when}, {status}, {subtype}, t.WhoId, t.WhatId, "
-                    f"{secs} FROM Task t WHERE t.WhoId = ? OR t.WhatId = ? "
-                    f"ORDER BY {when} DESC LIMIT ?"
+                    f"SELECT t.{_ID}, {col('Subject')}, {when}, {col('Status')}, "
+                    f"{col('TaskSubtype')}, {col('WhoId')}, {col('WhatId')}, "
+                    f"{col('CallDurationInSeconds')} FROM {task} t "
+                    f"WHERE {col('WhoId')} = ? OR {col('WhatId')} = ? "
+                    f"ORDER BY {newest}t.{_ID} DESC LIMIT ?"
                 )
                 for rid, subject, day, st, sub, who, what, sec in conn.exec_driver_sql(
                     sql, (record_id, record_id, limit)
@@ -788,13 +835,14 @@ class OrgReader:
                     detail = f"{max(1, round(sec / 60))} min call" if sec else ""
                     raw.append((kind, "Task", rid, subject, day, st, who, what, detail))
             if self.has_object("Event"):
-                fields = self.objects["Event"].fields
-                loc = "t.Location" if "Location" in fields else "NULL"
-                dur = "t.DurationInMinutes" if "DurationInMinutes" in fields else "NULL"
+                col = self._column_or_null("Event")
+                start = col("StartDateTime")
+                newest = self._desc_nulls_last(start) + ", " if start != "NULL" else ""
                 sql = (
-                    f"SELECT t.Id, t.Subject, t.StartDateTime, {loc}, {dur}, t.WhoId, t.WhatId "
-                    "FROM Event t WHERE t.WhoId = ? OR t.WhatId = ? "
-                    "ORDER BY t.StartDateTime DESC LIMIT ?"
+                    f"SELECT t.{_ID}, {col('Subject')}, {start}, {col('Location')}, "
+                    f"{col('DurationInMinutes')}, {col('WhoId')}, {col('WhatId')} FROM {event} t "
+                    f"WHERE {col('WhoId')} = ? OR {col('WhatId')} = ? "
+                    f"ORDER BY {newest}t.{_ID} DESC LIMIT ?"
                 )
                 for rid, subject, start, location, minutes, who, what in conn.exec_driver_sql(
                     sql, (record_id, record_id, limit)
@@ -861,10 +909,13 @@ class OrgReader:
                     None,
                 )
                 detail = f"t.{quote(detail_col.path)}" if detail_col else "NULL"
+                name_sql = f"t.{quote(nf)}"
+                # Names that start with the text first, then by name (the Id breaks ties, so both
+                # engines pick the same records under the limit).
                 sql = (
-                    f"SELECT t.Id, t.{quote(nf)}, {detail} FROM {quote(name)} t "
-                    f"WHERE t.{quote(nf)} LIKE ? ESCAPE '\\' "
-                    f"ORDER BY (t.{quote(nf)} LIKE ? ESCAPE '\\') DESC LIMIT ?"
+                    f"SELECT t.{_ID}, {name_sql}, {detail} FROM {quote(name)} t "
+                    f"WHERE {self._contains_sql(name_sql)} "
+                    f"ORDER BY ({self._contains_sql(name_sql)}) DESC, {name_sql}, t.{_ID} LIMIT ?"
                 )
                 for rid, value, extra in conn.exec_driver_sql(sql, (like, starts, per_object)):
                     hits.append(SearchHit(name, rid, str(value), str(extra or "")))
@@ -903,7 +954,10 @@ class OrgReader:
         if agg == "count":
             agg_sql = "COUNT(*)"
         else:
-            agg_sql = f"{agg.upper()}({self.value_expr(obj, tile['field'])})"
+            value = self.value_expr(obj, tile["field"])
+            if self.final_field(obj, tile["field"])[1].type == "boolean":
+                value = f"CAST({value} AS INTEGER)"  # PostgreSQL neither sums nor averages booleans
+            agg_sql = f"{agg.upper()}({value})"
         clauses = (tile.get("where") or {}).get("clauses") or []
         where, params = self.condition_sql(obj, clauses)
         group = tile.get("group_by")
@@ -959,6 +1013,9 @@ def _tile_format(reader: OrgReader, tile: dict[str, Any]) -> str:
 
 
 def _bucket_sql(expr: str, bucket: str) -> str:
+    """SQL for a date's bucket key. The date is cast to text first: a server org's date columns are
+    typed, and text in ISO form (``2026-03-14``) on both engines."""
+    expr = f"CAST({expr} AS TEXT)"
     if bucket == "year":
         return f"substr({expr}, 1, 4)"
     if bucket == "quarter":

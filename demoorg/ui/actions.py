@@ -30,6 +30,9 @@ class ActionSpec:
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("demoorg.org.new", "New Demo Org…", ("Ctrl+N",), "Org", "Build a new demo org"),
     ActionSpec("demoorg.org.open", "Open Org…", ("Ctrl+O",), "Org", "Open an org file"),
+    ActionSpec(
+        "demoorg.org.open_server", "Open from Server…", ("Ctrl+Shift+O",), "Org", "Open a team org"
+    ),
     ActionSpec("demoorg.org.home", "Start Page", ("Ctrl+Shift+H",), "Org", "Recent orgs"),
     ActionSpec("demoorg.app.quit", "Quit", ("Ctrl+Q",), "Org"),
     ActionSpec("demoorg.nav.back", "Back", ("Alt+Left", "Back"), "Go", "Go back"),

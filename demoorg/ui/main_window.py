@@ -26,10 +26,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.exc import DBAPIError
 
 from demoorg.errors import DemoOrgError
 from demoorg.org.orgfile import Org, open_org
 from demoorg.org.query import OrgReader
+from demoorg.org.server import reason
+from demoorg.seeders.writers import PgTarget, parse_target
 from demoorg.ui import theme
 from demoorg.ui.actions import ActionRegistry, shortcut_table
 from demoorg.ui.builder import BuildController, BuilderWidget, BuildRequest, progress_text
@@ -40,6 +43,7 @@ from demoorg.ui.list_view import ListViewWidget
 from demoorg.ui.navigation import History, Location
 from demoorg.ui.record_page import RecordPageWidget
 from demoorg.ui.search_page import SearchResultsWidget
+from demoorg.ui.server_dialog import ServerDialog
 from demoorg.ui.start_page import RecentOrg, StartPage
 from demoorg.ui.widgets import label
 
@@ -85,8 +89,20 @@ class ShortcutsDialog(QDialog):
         )
 
 
+def remembered_location(path: str) -> str:
+    """An org's location as the app remembers it: a file's absolute path, or a server org's URL
+    and name without any password (``str(PgTarget)``)."""
+    if "://" in path:
+        try:
+            target = parse_target(path)
+        except DemoOrgError:
+            return path
+        return str(target) if isinstance(target, PgTarget) else str(target.resolve())
+    return str(Path(path).resolve())
+
+
 def _org_key(path: str) -> str:
-    return hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    return hashlib.sha1(remembered_location(path).encode()).hexdigest()[:16]
 
 
 class MainWindow(QMainWindow):
@@ -154,6 +170,8 @@ class MainWindow(QMainWindow):
         self._industries_listed = False
         self.start_page.open_requested.connect(self.open_path)
         self.start_page.browse_requested.connect(self.browse_org)
+        self.start_page.server_requested.connect(self.show_server_dialog)
+        self.server_dialog: ServerDialog | None = None
         self.stack.addWidget(self.start_page)
         self.default_build = BuildController(self)
         self.default_build.build_progressed.connect(self._on_default_progressed)
@@ -173,6 +191,7 @@ class MainWindow(QMainWindow):
         a = self.actions
         a.add("demoorg.org.new", self.show_builder)
         a.add("demoorg.org.open", self.browse_org)
+        a.add("demoorg.org.open_server", self.show_server_dialog)
         a.add("demoorg.org.home", self.show_start)
         a.add("demoorg.app.quit", self.close)
         a.add("demoorg.nav.back", self.back)
@@ -187,7 +206,12 @@ class MainWindow(QMainWindow):
         a.add("demoorg.help.shortcuts", self.show_shortcuts)
         a.add("demoorg.present.story", self._show_present_menu)
         menu = QMenu(self)
-        for action_id in ("demoorg.org.new", "demoorg.org.open", "demoorg.org.home"):
+        for action_id in (
+            "demoorg.org.new",
+            "demoorg.org.open",
+            "demoorg.org.open_server",
+            "demoorg.org.home",
+        ):
             menu.addAction(a[action_id])
         menu.addSeparator()
         self.present_menu = QMenu("Present", self)
@@ -309,10 +333,16 @@ class MainWindow(QMainWindow):
         return out
 
     def _remember(self, path: str, org: Org) -> None:
+        """Puts the org first in the recent orgs (a server org by its location, no password)."""
         b = org.build
+        target = parse_target(org.location) if "://" in org.location else None
+        if isinstance(target, PgTarget):
+            path = str(target)
+            where = f"{target.name} on {target.url.host or 'localhost'}/{target.url.database or ''}"
+        else:
+            where = Path(path).name
         detail = (
-            f"{b.get('release', '')} · {b.get('size_name', '')} · {b.get('locale', '')} · "
-            f"{Path(path).name}"
+            f"{b.get('release', '')} · {b.get('size_name', '')} · {b.get('locale', '')} · {where}"
         )
         entry = {
             "path": path,
@@ -323,7 +353,7 @@ class MainWindow(QMainWindow):
         items = [
             {"path": r.path, "prospect": r.prospect, "industry": r.industry, "detail": r.detail}
             for r in self.recent()
-            if Path(r.path).resolve() != Path(path).resolve()
+            if remembered_location(r.path) != remembered_location(path)
         ]
         items.insert(0, entry)
         self.settings.setValue("recent", json.dumps(items[:RECENT_LIMIT]))
@@ -341,40 +371,79 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
+        if self.server_dialog is not None:
+            self.server_dialog.wait()  # its listing thread must not outlive the window
         for controller in (self.default_build, self.builder.controller if self.builder else None):
             if controller is not None and controller.is_running():
                 controller.cancel()
                 controller.wait()
+        if self.org is not None:
+            self.org.close()  # a server org's connections end with the window
         super().closeEvent(event)
 
     # --- orgs --------------------------------------------------------------------------------------------
 
     def open_last(self) -> bool:
-        """Opens the org used last (if it is still there) where the user left it."""
+        """Opens the org file used last (if it is still there) where the user left it.
+
+        Server orgs are reopened from the start page's recent orgs instead: the app never
+        connects to a server, which may be unreachable from here, before the window shows.
+        """
         last = self.settings.value("last_org")
         candidates = [str(last)] if last else []
         candidates += [r.path for r in self.recent()]
         for path in candidates:
-            if Path(path).is_file():
+            if "://" not in path and Path(path).is_file():
                 return self.open_path(path)
         return False
 
     def open_path(self, path: str, location: Location | None = None) -> bool:
-        """Opens an org file; on failure the start page shows why. Returns True when open."""
+        """Opens an org (a file, or a server org's location); on failure the start page shows
+        why. Returns True when open."""
+        error = self._open(path, location)
+        if error:
+            self.show_start()
+            self.start_page.show_error(error)
+            return False
+        return True
+
+    def _open(self, path: str, location: Location | None = None) -> str | None:
+        """Opens an org and shows it; returns why it could not be opened (None when open)."""
+        org = None
         try:
             org = open_org(path)
             reader = OrgReader(org)
         except DemoOrgError as exc:
-            self.show_start()
-            self.start_page.show_error(str(exc))
-            return False
+            return str(exc)
+        except DBAPIError as exc:  # the server went away between opening and reading
+            if org is not None:
+                org.close()
+            return f"{org.location if org else path} cannot be read: {reason(exc)}"
         if self.org is not None:
             self.org.close()
+        # ``path`` may hold a password typed for this session; only memory keeps it.
         self.org, self.reader, self.org_path = org, reader, path
         self._remember(path, org)
         self.org_did_change.emit(OrgChanges(path, opened=True))
         self.navigate(location or self._start_location())
-        return True
+        return None
+
+    def show_server_dialog(self) -> ServerDialog:
+        """Open from server: lists a server's orgs and opens the one picked."""
+        if self.server_dialog is None:
+            self.server_dialog = ServerDialog(self.settings, self)
+            self.server_dialog.org_chosen.connect(self._on_server_org_chosen)
+        self.server_dialog.open()
+        return self.server_dialog
+
+    def _on_server_org_chosen(self, location: str) -> None:
+        dialog = self.server_dialog
+        assert dialog is not None
+        error = self._open(location)
+        if error:
+            dialog.show_error(error)  # the dialog stays open to pick another
+        else:
+            dialog.accept()
 
     def _start_location(self) -> Location:
         assert self.org_path is not None

@@ -32,8 +32,15 @@ class RecentOrg:
     detail: str = ""
 
     @property
+    def is_server(self) -> bool:
+        """An org on a PostgreSQL server (its location is a URL without password)."""
+        return "://" in self.path
+
+    @property
     def exists(self) -> bool:
-        return Path(self.path).is_file()
+        """Whether it can be offered: a file that is still there; a server org always (checking
+        would mean connecting to the server before the page shows)."""
+        return self.is_server or Path(self.path).is_file()
 
 
 class StartPage(QScrollArea):
@@ -42,8 +49,9 @@ class StartPage(QScrollArea):
     Signals:
         build_default_requested(): build the medical org at standard size.
         customize_requested(): open the builder.
-        open_requested(str): open an org file by path.
+        open_requested(str): open an org by its location (a file path or a server org's URL).
         browse_requested(): pick an org file.
+        server_requested(): pick an org on a server.
     """
 
     build_default_requested = Signal()
@@ -52,6 +60,7 @@ class StartPage(QScrollArea):
     customize_requested = Signal()
     open_requested = Signal(str)
     browse_requested = Signal()
+    server_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,9 +128,17 @@ class StartPage(QScrollArea):
         self.recent_box.setSpacing(2)
         self.recent_card.body.addLayout(self.recent_box)
         self.recent_card.body.addStretch(1)
+        open_buttons = QHBoxLayout()
+        open_buttons.setSpacing(8)
         open_button = QPushButton("Open an org file…")
         open_button.clicked.connect(self.browse_requested)
-        self.recent_card.body.addWidget(open_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.server_button = QPushButton("Open from server…")
+        self.server_button.setToolTip("Open an org your team keeps on a PostgreSQL server")
+        self.server_button.clicked.connect(self.server_requested)
+        open_buttons.addWidget(open_button)
+        open_buttons.addWidget(self.server_button)
+        open_buttons.addStretch(1)
+        self.recent_card.body.addLayout(open_buttons)
         row.addWidget(self.recent_card, 2)
         outer.addLayout(row)
 
@@ -217,7 +234,7 @@ class StartPage(QScrollArea):
             lay.addWidget(ic)
             texts = QVBoxLayout()
             texts.setSpacing(1)
-            title = r.prospect or Path(r.path).stem
+            title = r.prospect or (r.path.rpartition("#")[2] if r.is_server else Path(r.path).stem)
             texts.addWidget(label(f"{title} · {r.industry}" if r.industry else title, "fieldValue"))
             sub = label(r.detail or r.path, "caption")
             sub.setToolTip(r.path)

@@ -93,3 +93,110 @@ def test_shortcuts_come_from_the_action_table(qtbot, themed_app, settings, summa
     act = win.actions["demoorg.search.focus"]
     assert [k.toString() for k in act.shortcuts()] == ["F3"]
     assert win.actions["demoorg.nav.back"].shortcuts()[0].toString() == "Alt+Left"
+
+
+# --- open from server ------------------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_open_from_server_is_on_the_start_page_and_in_the_menu(
+    qtbot, themed_app, settings, summaries
+) -> None:  # type: ignore[no-untyped-def]
+    win = new_window(qtbot, settings, summaries)
+    titles = [a.text() for a in win.header.menu_button.menu().actions()]
+    assert "Open from Server…" in titles
+    win.start_page.server_button.click()
+    dialog = win.server_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.table.rowCount() == 0 and not dialog.open_button.isEnabled()
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("", "type a server URL"),
+        ("orgs/acme.demoorg", "is not a server URL"),
+        ("mysql://me@host/demos", "expected"),
+    ],
+)
+def test_open_from_server_explains_what_it_needs(
+    qtbot, themed_app, settings, summaries, typed: str, says: str
+) -> None:  # type: ignore[no-untyped-def]
+    win = new_window(qtbot, settings, summaries)
+    dialog = win.show_server_dialog()
+    dialog.server.setCurrentText(typed)
+    dialog.list_button.click()
+    assert not dialog.is_listing()
+    assert dialog.error.isVisible() and says in dialog.error.toolTip()
+    assert "\n" not in dialog.error.text()
+
+
+def test_an_unreachable_server_is_one_line_in_the_dialog(
+    qtbot, themed_app, settings, summaries
+) -> None:  # type: ignore[no-untyped-def]
+    win = new_window(qtbot, settings, summaries)
+    dialog = win.show_server_dialog()
+    dialog.server.setCurrentText(f"postgresql://me:s3cret@127.0.0.1:{_closed_port()}/demos")
+    dialog.list_button.click()
+    assert dialog.is_listing() and not dialog.list_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.is_listing(), timeout=30_000)
+    message = dialog.error.toolTip()
+    assert dialog.error.isVisible()
+    assert message.startswith("cannot list the orgs on postgresql+psycopg://me@127.0.0.1:")
+    assert "s3cret" not in message and "Traceback" not in message and "\n" not in message
+    assert dialog.table.rowCount() == 0 and dialog.list_button.isEnabled()
+    # A server that could not be listed is not remembered.
+    assert "recent_servers" not in settings.allKeys()
+
+
+def test_servers_are_remembered_without_their_password(settings) -> None:  # type: ignore[no-untyped-def]
+    from demoorg.ui.server_dialog import (
+        org_location,
+        recent_servers,
+        remember_server,
+        server_target,
+    )
+
+    typed = server_target("postgresql://ann:s3cret@db.example.com/demos#acme_medical")
+    assert typed.name == "acme_medical"
+    remember_server(settings, server_target("postgresql://bob@other.example.com/demos"))
+    remember_server(settings, typed)
+    assert recent_servers(settings) == [
+        "postgresql+psycopg://ann@db.example.com/demos",
+        "postgresql+psycopg://bob@other.example.com/demos",
+    ]
+    settings.sync()
+    assert "s3cret" not in Path(settings.fileName()).read_text()
+    # The password is kept for opening the org in this session only.
+    location = org_location(typed, "acme_medical")
+    assert location == "postgresql+psycopg://ann:s3cret@db.example.com/demos#acme_medical"
+
+
+def test_recent_server_orgs_are_listed_on_the_start_page(
+    qtbot, themed_app, settings, summaries
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    location = "postgresql+psycopg://ann@db.example.com/demos#acme_medical"
+    settings.setValue(
+        "recent",
+        json.dumps(
+            [
+                {"path": location, "prospect": "Acme Health", "industry": "medical", "detail": ""},
+                {"path": "/nowhere/gone.demoorg", "prospect": "Gone", "industry": "medical"},
+            ]
+        ),
+    )
+    settings.setValue("last_org", location)
+    win = new_window(qtbot, settings, summaries)
+    # The app does not connect to a server at start-up: the start page offers the org instead.
+    assert win.org is None and win.current_page() is win.start_page
+    assert list(win.start_page.recent_rows) == [location]
