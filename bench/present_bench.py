@@ -1,17 +1,21 @@
 """Presenting benchmarks on a standard org (~20,000 records): open, scene changes, reset.
 
-    python bench/present_bench.py [--org PATH] [--industry medical] [--size standard] [--repeat 20]
+    python bench/present_bench.py [--org PATH | --db URL] [--industry medical] [--size standard]
+                                  [--repeat 20]
 
-Builds the org (unless ``--org`` is given; the industry's first story is used), then measures:
+Builds the org (unless ``--org`` is given; the industry's first story is used) in a temporary
+file, or with ``--db postgresql+psycopg://user@host/dbname`` on that server (as the org
+``present_bench_<industry>``, replaced), then measures:
 
 * opening for presenting: copy the baseline into a working copy and shift every date to today
-  (fresh dates: the org is built 45 days before "today");
+  (fresh dates: the org is built 45 days before "today"); on a server, into two private schemas;
 * a scene change: :meth:`StoryRunner.next` over the whole story (moves that perform a live action
   included), then :meth:`StoryRunner.back` over it (moves that undo one), and ``view()`` (what the
   console and the audience window read for a scene), at the 50th and 95th percentiles;
 * a jump from the first scene to the last (every live action performed) and back;
 * reset to the baseline after the whole story: undoing every live action (``reset()``), and
-  copying the prepared start copy back over the working copy (``reset(hard=True)``).
+  copying the prepared start copy back over the working copy (``reset(hard=True)``; on a server,
+  emptying the working schema's tables and refilling them from the start schema).
 
 Targets (issue #5): reset < 200 ms on a standard org. Prints figures; not a timed test.
 """
@@ -35,6 +39,7 @@ from demoorg.content.template import load_template  # noqa: E402
 from demoorg.present import StoryRunner, open_session  # noqa: E402
 from demoorg.seeders.build import build_org  # noqa: E402
 from demoorg.seeders.plan import BuildParams, Prospect, parse_size  # noqa: E402
+from demoorg.seeders.writers import PgTarget, parse_target  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
 TODAY = AS_OF + timedelta(days=45)
@@ -51,7 +56,8 @@ def _pct(values: list[float], q: float) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--org", help="an existing org file (default: build one)")
+    ap.add_argument("--org", help="an existing org file or URL#org (default: build one)")
+    ap.add_argument("--db", metavar="URL", help="build the org on this PostgreSQL server")
     ap.add_argument("--industry", default="medical")
     ap.add_argument("--size", default="standard")
     ap.add_argument("--repeat", type=int, default=20, help="runs of each measurement")
@@ -59,10 +65,16 @@ def main() -> int:
 
     tpl = load_template(args.industry)
     with tempfile.TemporaryDirectory(prefix="demoorg-present-bench-") as tmp:
+        org: Path | PgTarget
         if args.org:
-            org = Path(args.org)
+            org = parse_target(args.org)
         else:
-            org = Path(tmp) / f"{args.industry}.demoorg"
+            if args.db:
+                server = parse_target(args.db)
+                assert isinstance(server, PgTarget), "--db takes a PostgreSQL URL"
+                org = PgTarget(server.url, f"present_bench_{args.industry}")
+            else:
+                org = Path(tmp) / f"{args.industry}.demoorg"
             size, size_name = parse_size(args.size)
             params = BuildParams(
                 industry=tpl.industry,
@@ -74,8 +86,8 @@ def main() -> int:
                 release=release_on(AS_OF),
                 prospect=Prospect("Acme Health"),
             )
-            result = build_org(tpl, params, org)
-            print(f"org      {result.rows:,} records ({args.industry}, {args.size})")
+            result = build_org(tpl, params, org, force=True)
+            print(f"org      {result.rows:,} records ({args.industry}, {args.size}) in {org}")
         story = load_stories(tpl)[0]
 
         opens = []

@@ -30,6 +30,10 @@ from demoorg.errors import OrgError
 from demoorg.seeders.schema import META_TABLE, quote
 from demoorg.seeders.writers import PG_TEMP_PREFIX, PgTarget, schema_kind
 
+#: Private schemas of presentations in progress (working copies, see
+#: :mod:`demoorg.present.servercopy`). Like a build's temporary schemas they are not orgs to list.
+PG_PRESENT_PREFIX = "_demoorg_present_"
+
 #: Session settings of every connection to an org: its schema first, ISO dates in text output.
 _SESSION = ("-c DateStyle=ISO",)
 
@@ -167,11 +171,12 @@ def org_names(target: PgTarget) -> list[str]:
 
 
 def _org_schemas(conn: Any) -> list[str]:
+    """Schemas holding org metadata, less builds in progress and presentations' working copies."""
     rows = conn.exec_driver_sql(
         "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "
         "WHERE c.relname = %s AND c.relkind IN ('r', 'p') AND n.nspname NOT LIKE %s "
-        "ORDER BY n.nspname",
-        (META_TABLE, PG_TEMP_PREFIX.replace("_", r"\_") + "%"),
+        "AND n.nspname NOT LIKE %s ORDER BY n.nspname",
+        (META_TABLE, *(p.replace("_", r"\_") + "%" for p in (PG_TEMP_PREFIX, PG_PRESENT_PREFIX))),
     ).all()
     return [name for (name,) in rows]
 

@@ -11,24 +11,41 @@ order, so Back, Jump and Reset leave every table exactly as it was. Derived fiel
 fields they derive from: a ``from``/``map`` field (``Probability`` from ``StageName``, ``IsClosed``
 from ``Status``) and an ``expr`` over the record's own numbers (``ExpectedRevenue``) are recomputed
 with the record. Roll-ups on parent records are not recomputed.
+
+The same statements run on an org file and on a server org (PostgreSQL): every identifier is
+quoted (PostgreSQL folds bare names to lower case), values are adapted to their column's type
+(PostgreSQL takes no 0/1 for a boolean), and the few SQL functions whose forms differ are written
+in both engines' common subset. Live actions need only the org's metadata and these statements;
+:class:`demoorg.org.query.OrgReader` is consulted only for a ``where`` condition on a field of a
+looked-up record (``Account.Industry``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import inspect
+
+from demoorg.content.model import Where
 from demoorg.content.stories import Action, DateValue, RecordRef, converted_status
+from demoorg.org.dates import offset_converter
 from demoorg.org.orgfile import Org
-from demoorg.org.query import OrgReader
 from demoorg.present.events import Changes
 from demoorg.present.workcopy import PresentError
 from demoorg.seeders.ids import IdMaker
-from demoorg.seeders.schema import expr_sql, quote
+from demoorg.seeders.schema import expr_sql, quote, where_sql
+
+if TYPE_CHECKING:
+    from demoorg.org.query import OrgReader
 
 #: A date-time offset without a time of day counts from this hour of the org's today.
 DAY_START = 9
+#: Record type Ids start with this key prefix.
+RECORD_TYPE_PREFIX = "012"
+#: ``WHERE "Id" = ?``: a record by its Id (quoted: PostgreSQL folds bare names to lower case).
+BY_ID = f"WHERE {quote('Id')} = ?"
 
 
 @dataclass
@@ -62,7 +79,7 @@ class _Recorder:
     def before_change(self, obj: str, rid: str) -> None:
         if (obj, rid) in self._seen:
             return
-        res = self.conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} WHERE Id = ?", (rid,))
+        res = self.conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
         row = res.first()
         if row is None:
             raise PresentError(f"{obj} {rid} is not in the org (expected an existing record)")
@@ -84,7 +101,7 @@ class LiveData:
 
     def __init__(self, org: Org, prospect: str = "") -> None:
         self.org = org
-        self.reader = OrgReader(org)
+        self.on_server = org.engine.dialect.name == "postgresql"
         self.today = date.fromisoformat(org.build["as_of"])
         self.prospect = prospect or org.meta.get("prospect", {}).get("name", "")
         self.objects: dict[str, dict[str, Any]] = {o["name"]: o for o in org.objects()}
@@ -94,6 +111,67 @@ class LiveData:
         }
         self.heroes: dict[str, dict[str, Any]] = org.meta.get("heroes", {})
         self.created: dict[str, str] = {}
+        self.by_prefix = {o["key_prefix"]: name for name, o in self.objects.items()}
+        self.record_types = self._read_record_types()
+        self._reader: OrgReader | None = None
+
+    def _read_record_types(self) -> dict[str, dict[str, str]]:
+        """``{object: {DeveloperName: Id}}`` from the org's ``RecordType`` table."""
+        out: dict[str, dict[str, str]] = {}
+        with self.org.engine.connect() as conn:
+            if not inspect(conn).has_table("RecordType"):
+                return out
+            for rid, dev, sobject in conn.exec_driver_sql(
+                f"SELECT {quote('Id')}, {quote('DeveloperName')}, {quote('SobjectType')} "
+                f"FROM {quote('RecordType')}"
+            ):
+                out.setdefault(sobject, {})[dev] = rid
+        return out
+
+    @property
+    def reader(self) -> OrgReader:
+        """The org's reader, made on first use (only conditions on looked-up fields need it)."""
+        if self._reader is None:
+            from demoorg.org.query import OrgReader
+
+            self._reader = OrgReader(self.org)
+        return self._reader
+
+    def object_of(self, record_id: str) -> str | None:
+        """The object a record Id belongs to, from its key prefix."""
+        prefix = record_id[:3]
+        if prefix == RECORD_TYPE_PREFIX:
+            return "RecordType"
+        return self.by_prefix.get(prefix)
+
+    def adapt(self, obj: str, fname: str, value: Any) -> Any:
+        """A value as the column takes it on either engine: a boolean field's 0/1 (as an org
+        reads back) becomes False/True, which SQLite stores as 0/1 and PostgreSQL requires."""
+        if value is None or isinstance(value, bool):
+            return value
+        f = self.fields.get(obj, {}).get(fname)
+        if f is not None and f["type"] == "boolean" and isinstance(value, int | float):
+            return bool(value)
+        return value
+
+    def condition_sql(self, obj: str, clauses: Any) -> tuple[str, list[Any]]:
+        """SQL (over the alias ``t``) and parameters for ``[field, op, value]`` conditions."""
+        clauses = [
+            (f, op, tuple(self.adapt(obj, f, x) for x in v))
+            if isinstance(v, list | tuple)
+            else (f, op, self.adapt(obj, f, v))
+            for f, op, v in clauses
+        ]
+        if any("." in f for f, _, _ in clauses):
+            return self.reader.condition_sql(obj, clauses)
+        return where_sql(
+            Where(tuple(clauses)), "t", self.record_types.get(obj, {}), offset_converter(self.today)
+        )
+
+    def _order_by_id(self, alias: str) -> str:
+        # Ids mix cases: PostgreSQL's default collation would sort them unlike SQLite, and pick
+        # another "first" record than an org file does.
+        return f"{alias}.{quote('Id')}" + (' COLLATE "C"' if self.on_server else "")
 
     # --- values ------------------------------------------------------------------------------------
 
@@ -146,22 +224,24 @@ class LiveData:
                 raise PresentError(
                     f"new.{ref.new} does not exist yet (its 'create' action has not run)"
                 )
-            obj = self.reader.object_of(rid) or ref.object
+            obj = self.object_of(rid) or ref.object
         else:
             obj = ref.object
             clauses = [
                 (f, op, self._clause_value(conn, v)) for f, op, v in (ref.where or ()).clauses
             ]
-            sql, params = self.reader.condition_sql(obj, clauses)
+            sql, params = self.condition_sql(obj, clauses)
             row = conn.exec_driver_sql(
-                f"SELECT t.Id FROM {quote(obj)} t WHERE {sql} ORDER BY t.Id LIMIT 1", tuple(params)
+                f"SELECT t.{quote('Id')} FROM {quote(obj)} t WHERE {sql} "
+                f"ORDER BY {self._order_by_id('t')} LIMIT 1",
+                tuple(params),
             ).first()
             if row is None:
                 raise PresentError(f"no {obj} record matches {ref.text}")
             return obj, row[0]
         if ref.via:
             row = conn.exec_driver_sql(
-                f"SELECT {quote(ref.via)} FROM {quote(obj)} WHERE Id = ?", (rid,)
+                f"SELECT {quote(ref.via)} FROM {quote(obj)} {BY_ID}", (rid,)
             ).first()
             if row is None or row[0] is None:
                 raise PresentError(f"{ref.text} is empty (the lookup points at no record yet)")
@@ -180,9 +260,9 @@ class LiveData:
         return tuple((f, op, self._clause_value(conn, v)) for f, op, v in clauses)
 
     def record_name(self, conn: Any, obj: str, rid: str) -> str:
-        info = self.reader.object(obj)
+        name_field = "Name" if obj == "RecordType" else self.objects[obj]["name_field"]
         row = conn.exec_driver_sql(
-            f"SELECT {quote(info.name_field)} FROM {quote(obj)} WHERE Id = ?", (rid,)
+            f"SELECT {quote(name_field)} FROM {quote(obj)} {BY_ID}", (rid,)
         ).first()
         return str(row[0]) if row and row[0] is not None else rid
 
@@ -207,13 +287,13 @@ class LiveData:
         with self.org.engine.begin() as conn:
             for obj, rid, old in reversed(record.rows):
                 if old is None:
-                    conn.exec_driver_sql(f"DELETE FROM {quote(obj)} WHERE Id = ?", (rid,))
+                    conn.exec_driver_sql(f"DELETE FROM {quote(obj)} {BY_ID}", (rid,))
                     continue
                 cols = [c for c in old if c != "Id"]
                 sets = ", ".join(f"{quote(c)} = ?" for c in cols)
                 conn.exec_driver_sql(
-                    f"UPDATE {quote(obj)} SET {sets} WHERE Id = ?",
-                    (*(old[c] for c in cols), rid),
+                    f"UPDATE {quote(obj)} SET {sets} {BY_ID}",
+                    (*(self.adapt(obj, c, old[c]) for c in cols), rid),
                 )
         for key in record.created:
             self.created.pop(key, None)
@@ -303,7 +383,7 @@ class LiveData:
 
     def _do_convert(self, conn: Any, rec: _Recorder, action: Action) -> None:
         _, lead_id = self.resolve(conn, action.record)  # type: ignore[arg-type]
-        res = conn.exec_driver_sql("SELECT * FROM Lead WHERE Id = ?", (lead_id,))
+        res = conn.exec_driver_sql(f"SELECT * FROM {quote('Lead')} {BY_ID}", (lead_id,))
         lead = dict(zip(res.keys(), res.first() or (), strict=False))
         if not lead:
             raise PresentError(f"Lead {lead_id} is not in the org")
@@ -379,7 +459,7 @@ class LiveData:
         if fname not in self.fields.get(obj, {}):
             return None
         row = conn.exec_driver_sql(
-            f"SELECT {quote(fname)} FROM {quote(obj)} WHERE Id = ?", (rid,)
+            f"SELECT {quote(fname)} FROM {quote(obj)} {BY_ID}", (rid,)
         ).first()
         return row[0] if row else None
 
@@ -393,10 +473,7 @@ class LiveData:
         row = int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {quote(obj)}").scalar_one())
         while True:
             rid = maker.id(row)
-            if (
-                conn.exec_driver_sql(f"SELECT 1 FROM {quote(obj)} WHERE Id = ?", (rid,)).first()
-                is None
-            ):
+            if conn.exec_driver_sql(f"SELECT 1 FROM {quote(obj)} {BY_ID}", (rid,)).first() is None:
                 return rid
             row += 1
 
@@ -415,7 +492,7 @@ class LiveData:
         rid = self.new_id(conn, obj)
         row["Id"] = rid
         if record_type:
-            rt = self.reader.record_type_ids(obj).get(record_type)
+            rt = self.record_types.get(obj, {}).get(record_type)
             if rt is None:
                 raise PresentError(f"the org has no {obj} record type {record_type!r}")
             row["RecordTypeId"] = rt
@@ -439,7 +516,7 @@ class LiveData:
         conn.exec_driver_sql(
             f"INSERT INTO {quote(obj)} ({', '.join(quote(c) for c in cols)}) "
             f"VALUES ({', '.join('?' for _ in cols)})",
-            tuple(row[c] for c in cols),
+            tuple(self.adapt(obj, c, row[c]) for c in cols),
         )
         rec.inserted(obj, rid)
         self._recompute_exprs(conn, obj, rid, set(row))
@@ -450,15 +527,15 @@ class LiveData:
         if not values:
             return
         rec.before_change(obj, rid)
-        res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} WHERE Id = ?", (rid,))
+        res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
         current = dict(zip(res.keys(), res.first() or (), strict=False))
         merged = {**current, **values}
         derived = self._mapped(obj, merged, set(values))
         sets = {**values, **{k: v for k, v in derived.items() if k not in values}}
         cols = list(sets)
         conn.exec_driver_sql(
-            f"UPDATE {quote(obj)} SET {', '.join(f'{quote(c)} = ?' for c in cols)} WHERE Id = ?",
-            (*(sets[c] for c in cols), rid),
+            f"UPDATE {quote(obj)} SET {', '.join(f'{quote(c)} = ?' for c in cols)} {BY_ID}",
+            (*(self.adapt(obj, c, sets[c]) for c in cols), rid),
         )
         self._recompute_exprs(conn, obj, rid, set(sets))
 
@@ -467,7 +544,7 @@ class LiveData:
         for fname, f in self.fields[obj].items():
             if f["type"] != "lookup" or fname in ("OwnerId", "RecordTypeId") or not row.get(fname):
                 continue
-            target = self.reader.object_of(str(row[fname]))
+            target = self.object_of(str(row[fname]))
             if target and target != "User":
                 owner = self._read(conn, target, str(row[fname]), "OwnerId")
                 if owner:
@@ -489,7 +566,12 @@ class LiveData:
         return out
 
     def _recompute_exprs(self, conn: Any, obj: str, rid: str, changed: set[str]) -> None:
-        """``expr`` fields over the record's own numbers that read a changed field."""
+        """``expr`` fields over the record's own numbers that read a changed field.
+
+        A helper field the expression reads (``store: false``, such as a share mapped from a
+        picklist) is worked out from the record's row; an expression over a helper that cannot be
+        (not a ``from``/``map``) keeps its stored value.
+        """
         for fname, f in self.fields[obj].items():
             src = f.get("source")
             if not isinstance(src, dict) or "tree" not in src or f["type"] in ("date", "datetime"):
@@ -499,14 +581,42 @@ class LiveData:
                 continue
             if any(self.fields[obj].get(r, {}).get("type") in ("date", "datetime") for r in refs):
                 continue
-            expr = expr_sql(src["tree"])
+            tree = src["tree"]
+            helpers = [r for r in refs if r not in self.fields[obj]]
+            if helpers:
+                values = self._helper_values(conn, obj, rid, helpers)
+                if values is None:
+                    continue
+                tree = _with_values(tree, values)
+            expr = expr_sql(tree)
             decimals = int(src.get("decimals", 2))
+            # PostgreSQL rounds to decimals only a numeric (not a double precision) value.
             value = (
-                f"CAST(ROUND({expr}) AS INTEGER)" if decimals == 0 else f"ROUND({expr}, {decimals})"
+                f"CAST(ROUND({expr}) AS INTEGER)"
+                if decimals == 0
+                else f"ROUND(CAST({expr} AS NUMERIC), {decimals})"
             )
             conn.exec_driver_sql(
-                f"UPDATE {quote(obj)} SET {quote(fname)} = {value} WHERE Id = ?", (rid,)
+                f"UPDATE {quote(obj)} SET {quote(fname)} = {value} {BY_ID}", (rid,)
             )
+
+    def _helper_values(
+        self, conn: Any, obj: str, rid: str, helpers: list[str]
+    ) -> dict[str, float] | None:
+        """Numbers of ``store: false`` fields mapped from a stored field, from the record's row;
+        None when one of them is not such a field or maps to no number."""
+        raw = {f["name"]: f for f in self.objects[obj]["fields"]}
+        out: dict[str, float] = {}
+        for name in helpers:
+            src = raw.get(name, {}).get("source")
+            if not isinstance(src, dict) or "table" not in src or src.get("source") is None:
+                return None
+            current = self._read(conn, obj, rid, src["source"])
+            value = dict(src["table"]).get(current, src.get("default"))
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return None
+            out[name] = float(value)
+        return out
 
 
 def _link(fields: dict[str, dict[str, Any]], obj: str) -> tuple[str | None, str | None]:
@@ -516,3 +626,12 @@ def _link(fields: dict[str, dict[str, Any]], obj: str) -> tuple[str | None, str 
         if f and obj in (f.get("reference_to") or ()):
             return (name, None) if name == "WhoId" else (None, name)
     return None, None
+
+
+def _with_values(tree: Any, values: dict[str, float]) -> Any:
+    """The expression tree with references to ``values``' fields replaced by those numbers."""
+    if tree[0] == "ref":
+        return ("num", values[tree[1]]) if tree[1] in values else tree
+    if tree[0] == "num":
+        return tree
+    return (tree[0], _with_values(tree[1], values), _with_values(tree[2], values))

@@ -2,9 +2,10 @@
 
 A :class:`Rehearsal` listens to a :class:`demoorg.present.runner.StoryRunner` and adds up the time
 spent on each scene (revisits count too), using the runner's injected clock. :class:`RehearsalLog`
-saves finished runs and feedback notes in the **baseline org file**, in two tables of its own,
-``_demoorg_rehearsals`` and ``_demoorg_feedback``. They travel with the org to another laptop;
-no CRM table and no org metadata is touched, and an org without them simply has no history.
+saves finished runs and feedback notes in the **baseline org**, in two tables of its own,
+``_demoorg_rehearsals`` and ``_demoorg_feedback`` (in an org file, or in a server org's schema).
+They travel with the org to another laptop or stay with it on the team's server; no CRM table and
+no org metadata is touched, and an org without them simply has no history.
 (It is the one write presenting makes to the baseline; the presentation itself runs on a working
 copy.) :func:`rehearsal_report` turns runs and feedback into plain data for a table and a chart.
 
@@ -15,16 +16,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
-from contextlib import closing
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
 from demoorg.content.stories import StoryDef
-from demoorg.errors import OrgError
+from demoorg.errors import OrgError, UsageError
 from demoorg.present.events import SceneChanged
 from demoorg.present.runner import StoryRunner
+from demoorg.seeders.writers import PgTarget, parse_target
 
 RUNS_TABLE = "_demoorg_rehearsals"
 FEEDBACK_TABLE = "_demoorg_feedback"
@@ -115,73 +120,56 @@ class Rehearsal:
 
 
 class RehearsalLog:
-    """Rehearsal runs and feedback of one org file, stored inside it.
+    """Rehearsal runs and feedback of one org, stored inside it.
 
     Args:
-        org_path: the baseline org file (not the working copy).
+        org: the baseline org (not the working copy): an org file, or an org on a server
+            (``postgresql+psycopg://…/db#orgname`` or a PgTarget), whose schema gets the two tables.
     """
 
-    def __init__(self, org_path: str | Path) -> None:
-        self.path = Path(org_path)
-
-    def _connect(self, write: bool) -> sqlite3.Connection:
-        mode = "rw" if write else "ro"
+    def __init__(self, org: str | Path | PgTarget) -> None:
         try:
-            con = sqlite3.connect(f"file:{self.path.resolve()}?mode={mode}", uri=True, timeout=5)
-        except sqlite3.Error as exc:
-            raise OrgError(f"{self.path} cannot be opened for the rehearsal log: {exc}") from None
-        if write:
-            con.execute(
-                f"CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (id INTEGER PRIMARY KEY, story TEXT NOT "
-                "NULL, title TEXT, mode TEXT, started_at TEXT, label TEXT, seconds TEXT NOT NULL)"
-            )
-            con.execute(
-                f"CREATE TABLE IF NOT EXISTS {FEEDBACK_TABLE} (id INTEGER PRIMARY KEY, story TEXT "
-                "NOT NULL, scene INTEGER, scene_title TEXT, kind TEXT, text TEXT, at TEXT, "
-                "run INTEGER)"
-            )
-        return con
+            target = parse_target(org)
+        except UsageError as exc:
+            raise OrgError(str(exc)) from None
+        self._store: _FileStore | _ServerStore = (
+            _ServerStore(target) if isinstance(target, PgTarget) else _FileStore(target)
+        )
 
-    def _has(self, con: sqlite3.Connection, table: str) -> bool:
-        row = con.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-        ).fetchone()
-        return row is not None
+    @property
+    def location(self) -> Path | PgTarget:
+        """The org the log is kept in."""
+        return self._store.location
 
     def save_run(self, run: RehearsalRun) -> int:
         """Saves a run; returns its id.
 
         Raises:
-            OrgError: the org file cannot be written (read-only, locked, missing).
+            OrgError: the org cannot be written (a read-only file, a locked one, a missing org, no
+                right to create tables in the org's schema).
         """
-        try:
-            with closing(self._connect(True)) as con, con:
-                cur = con.execute(
-                    f"INSERT INTO {RUNS_TABLE} (story, title, mode, started_at, label, seconds) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        run.story,
-                        run.title,
-                        run.mode,
-                        run.started_at,
-                        run.label,
-                        json.dumps([[i, round(s, 3)] for i, s in run.seconds]),
-                    ),
-                )
-                return int(cur.lastrowid or 0)
-        except sqlite3.Error as exc:
-            raise OrgError(f"{self.path}: the rehearsal could not be saved: {exc}") from None
+        return self._store.insert(
+            RUNS_TABLE,
+            ("story", "title", "mode", "started_at", "label", "seconds"),
+            (
+                run.story,
+                run.title,
+                run.mode,
+                run.started_at,
+                run.label,
+                json.dumps([[i, round(s, 3)] for i, s in run.seconds]),
+            ),
+            "the rehearsal could not be saved",
+        )
 
     def runs(self, story: str | None = None) -> list[RehearsalRun]:
         """Saved runs, oldest first (of one story, by key, when given)."""
-        with closing(self._connect(False)) as con:
-            if not self._has(con, RUNS_TABLE):
-                return []
-            sql = f"SELECT id, story, title, mode, started_at, label, seconds FROM {RUNS_TABLE}"
-            rows = con.execute(
-                sql + (" WHERE story = ? ORDER BY id" if story else " ORDER BY id"),
-                (story,) if story else (),
-            ).fetchall()
+        sql = f"SELECT id, story, title, mode, started_at, label, seconds FROM {RUNS_TABLE}"
+        rows = self._store.select(
+            RUNS_TABLE,
+            sql + (" WHERE story = ? ORDER BY id" if story else " ORDER BY id"),
+            (story,) if story else (),
+        )
         return [
             RehearsalRun(
                 s,
@@ -197,51 +185,162 @@ class RehearsalLog:
 
     def delete_run(self, run_id: int) -> None:
         """Removes a saved run (and unlinks its feedback from it)."""
-        with closing(self._connect(True)) as con, con:
-            con.execute(f"DELETE FROM {RUNS_TABLE} WHERE id = ?", (run_id,))
-            con.execute(f"UPDATE {FEEDBACK_TABLE} SET run = NULL WHERE run = ?", (run_id,))
+        self._store.execute(
+            [
+                (f"DELETE FROM {RUNS_TABLE} WHERE id = ?", (run_id,)),
+                (f"UPDATE {FEEDBACK_TABLE} SET run = NULL WHERE run = ?", (run_id,)),
+            ],
+            "the rehearsal could not be deleted",
+        )
 
     def add_feedback(self, note: Feedback) -> int:
         """Saves a feedback note; returns its id.
 
         Raises:
             ValueError: ``kind`` is not one of :data:`FEEDBACK_KINDS` or the text is empty.
-            OrgError: the org file cannot be written.
+            OrgError: the org cannot be written.
         """
         if note.kind not in FEEDBACK_KINDS:
             raise ValueError(f"feedback kind {note.kind!r} (expected one of {FEEDBACK_KINDS})")
         if not note.text.strip():
             raise ValueError("empty feedback (expected some text)")
-        try:
-            with closing(self._connect(True)) as con, con:
-                cur = con.execute(
-                    f"INSERT INTO {FEEDBACK_TABLE} (story, scene, scene_title, kind, text, at, run) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        note.story,
-                        note.scene,
-                        note.scene_title,
-                        note.kind,
-                        note.text.strip(),
-                        note.at,
-                        note.run,
-                    ),
-                )
-                return int(cur.lastrowid or 0)
-        except sqlite3.Error as exc:
-            raise OrgError(f"{self.path}: the feedback could not be saved: {exc}") from None
+        return self._store.insert(
+            FEEDBACK_TABLE,
+            ("story", "scene", "scene_title", "kind", "text", "at", "run"),
+            (
+                note.story,
+                note.scene,
+                note.scene_title,
+                note.kind,
+                note.text.strip(),
+                note.at,
+                note.run,
+            ),
+            "the feedback could not be saved",
+        )
 
     def feedback(self, story: str | None = None) -> list[Feedback]:
         """Saved feedback, oldest first (of one story, by key, when given)."""
-        with closing(self._connect(False)) as con:
-            if not self._has(con, FEEDBACK_TABLE):
-                return []
-            sql = f"SELECT story, scene, scene_title, kind, text, at, run, id FROM {FEEDBACK_TABLE}"
-            rows = con.execute(
-                sql + (" WHERE story = ? ORDER BY id" if story else " ORDER BY id"),
-                (story,) if story else (),
-            ).fetchall()
+        sql = f"SELECT story, scene, scene_title, kind, text, at, run, id FROM {FEEDBACK_TABLE}"
+        rows = self._store.select(
+            FEEDBACK_TABLE,
+            sql + (" WHERE story = ? ORDER BY id" if story else " ORDER BY id"),
+            (story,) if story else (),
+        )
         return [Feedback(*row) for row in rows]
+
+
+#: The log's tables, as SQLite and PostgreSQL create them (``id`` numbers rows in both).
+_COLUMNS = {
+    RUNS_TABLE: "story TEXT NOT NULL, title TEXT, mode TEXT, started_at TEXT, label TEXT, "
+    "seconds TEXT NOT NULL",
+    FEEDBACK_TABLE: "story TEXT NOT NULL, scene INTEGER, scene_title TEXT, kind TEXT, text TEXT, "
+    "at TEXT, run INTEGER",
+}
+_FILE_ID = "id INTEGER PRIMARY KEY"
+_SERVER_ID = "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+
+
+class _FileStore:
+    """The log in an org file, through sqlite3 (reading never creates the tables)."""
+
+    def __init__(self, path: Path) -> None:
+        self.location = path
+
+    def _connect(self, write: bool) -> sqlite3.Connection:
+        mode = "rw" if write else "ro"
+        path = self.location
+        try:
+            con = sqlite3.connect(f"file:{path.resolve()}?mode={mode}", uri=True, timeout=5)
+        except sqlite3.Error as exc:
+            raise OrgError(f"{path} cannot be opened for the rehearsal log: {exc}") from None
+        if write:
+            for table, columns in _COLUMNS.items():
+                con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({_FILE_ID}, {columns})")
+        return con
+
+    def insert(
+        self, table: str, columns: tuple[str, ...], values: tuple[Any, ...], what: str
+    ) -> int:
+        marks = ", ".join("?" for _ in columns)
+        try:
+            with closing(self._connect(True)) as con, con:
+                cur = con.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values
+                )
+                return int(cur.lastrowid or 0)
+        except sqlite3.Error as exc:
+            raise OrgError(f"{self.location}: {what}: {exc}") from None
+
+    def execute(self, statements: list[tuple[str, tuple[Any, ...]]], what: str) -> None:
+        try:
+            with closing(self._connect(True)) as con, con:
+                for sql, params in statements:
+                    con.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise OrgError(f"{self.location}: {what}: {exc}") from None
+
+    def select(self, table: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with closing(self._connect(False)) as con:
+            exists = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone()
+            return con.execute(sql, params).fetchall() if exists else []
+
+
+class _ServerStore:
+    """The log in a server org's schema, next to its CRM tables (through the org's engine)."""
+
+    def __init__(self, target: PgTarget) -> None:
+        self.location = target
+
+    @contextmanager
+    def _engine(self, what: str) -> Iterator[Engine]:
+        from demoorg.org.server import connect_org, reason
+
+        engine = connect_org(self.location, readonly=False)
+        try:
+            yield engine
+        except DBAPIError as exc:
+            raise OrgError(
+                f"{self.location}: {what}: {reason(exc)} (the log is kept in the org's schema: "
+                "expected the right to create tables and write there)"
+            ) from None
+        finally:
+            engine.dispose()
+
+    def _create(self, conn: Connection) -> None:
+        # Two presenters saving their first run at once would race to create the tables.
+        conn.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':rehearsal-log'))"
+        )
+        for table, columns in _COLUMNS.items():
+            conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {table} ({_SERVER_ID}, {columns})")
+
+    def insert(
+        self, table: str, columns: tuple[str, ...], values: tuple[Any, ...], what: str
+    ) -> int:
+        marks = ", ".join("?" for _ in columns)
+        with self._engine(what) as engine, engine.begin() as conn:
+            self._create(conn)
+            new_id = conn.exec_driver_sql(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) RETURNING id", values
+            ).scalar_one()
+            return int(new_id)
+
+    def execute(self, statements: list[tuple[str, tuple[Any, ...]]], what: str) -> None:
+        with self._engine(what) as engine, engine.begin() as conn:
+            self._create(conn)
+            for sql, params in statements:
+                conn.exec_driver_sql(sql, params)
+
+    def select(self, table: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._engine("the log could not be read") as engine, engine.connect() as conn:
+            exists = conn.exec_driver_sql(
+                "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?",
+                (table,),
+            ).first()
+            return [tuple(r) for r in conn.exec_driver_sql(sql, params)] if exists else []
 
 
 def feedback_on(

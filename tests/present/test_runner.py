@@ -417,3 +417,35 @@ def test_feature_badges_read_the_org(session: Callable[..., PresentSession]) -> 
         ("Not available", False, True),
         ("Not available", False, True),
     ]
+
+
+def test_an_expression_over_a_helper_field_follows_its_fields(
+    templates: dict[str, m.TemplateDef],
+    session: Callable[..., PresentSession],
+    clock: Callable[[], float],
+) -> None:
+    """Cash Balance is Balance times a share mapped from the model portfolio (a helper field
+    that is not stored): a new balance gives the cash balance that share of it."""
+    story = inline_story(
+        templates["finance"],
+        """\
+        - title: Post
+          say: S
+          budget: 60s
+          show: {dashboard: wealth-overview}
+          do:
+            - update: {object: FinServ__FinancialAccount__c, where: {FinServ__ModelPortfolio__c: Growth}}
+              set: {FinServ__Balance__c: 100000}
+        """,
+    )
+    s = session("finance")
+    runner = StoryRunner(s, story, clock)
+    runner.next()
+    (rid,) = runner.applied[0].changes.ids
+    with s.org.engine.connect() as conn:
+        row = conn.exec_driver_sql(
+            "SELECT FinServ__Balance__c, FinServ__CashBalance__c FROM FinServ__FinancialAccount__c "
+            "WHERE Id = ?",
+            (rid,),
+        ).one()
+    assert tuple(row) == (100000, 3000)  # Growth keeps 3 % in cash

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from contextlib import closing
 from datetime import date, datetime, timedelta
@@ -15,7 +17,14 @@ from demoorg.errors import OrgError
 from demoorg.org.orgfile import open_org
 from demoorg.org.query import OrgReader
 from demoorg.present import PresentSession, open_session, presenting, shift_dates
-from demoorg.present.workcopy import date_columns, set_as_of
+from demoorg.present.workcopy import (
+    FOLDER_PREFIX,
+    OWNER_LOCK,
+    FileSession,
+    date_columns,
+    remove_stale_folders,
+    set_as_of,
+)
 
 AS_OF = date(2026, 11, 23)
 TODAY = date(2026, 12, 10)
@@ -189,5 +198,37 @@ def test_opening_a_file_that_is_not_an_org(tmp_path: Path) -> None:
         open_session(bad, TODAY)
     with pytest.raises(OrgError):
         open_session(tmp_path / "missing.demoorg", TODAY)
-    with pytest.raises(OrgError, match="not an org file"):
-        open_session("postgresql+psycopg://demo@localhost/orgs#acme", TODAY)
+    with pytest.raises(OrgError, match="cannot connect to postgresql"):
+        open_session("postgresql+psycopg://demo@127.0.0.1:1/orgs#acme", TODAY)
+
+
+def test_a_killed_sessions_folder_is_removed_by_the_next_open_a_live_ones_is_not(
+    orgs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    live = open_session(orgs["medical"], TODAY)
+    assert isinstance(live, FileSession)
+    assert (live.folder / OWNER_LOCK).read_text() == str(os.getpid())
+    # A killed presentation's folder: its lock file names a pid, and nobody holds the lock.
+    dead = tmp_path / f"{FOLDER_PREFIX}dead"
+    dead.mkdir()
+    (dead / "working.demoorg").write_bytes(b"x")
+    (dead / OWNER_LOCK).write_text("4194304")
+    # A folder being made right now (no pid yet), and someone else's folder: both left alone.
+    making = tmp_path / f"{FOLDER_PREFIX}making"
+    making.mkdir()
+    (making / OWNER_LOCK).write_text("")
+    other = tmp_path / f"{FOLDER_PREFIX}other"
+    other.mkdir()
+    try:
+        again = open_session(orgs["medical"], TODAY)
+        again.close()
+        assert not dead.exists()
+        assert live.folder.exists() and making.exists() and other.exists()
+        with live.org.engine.connect() as conn:  # the live presentation still works
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM Account").scalar_one() > 0
+        assert remove_stale_folders(tmp_path) == []
+    finally:
+        live.close()
+    assert not live.folder.exists()
+    assert remove_stale_folders(tmp_path) == []
