@@ -39,16 +39,18 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import stat
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import unquote
 
 from demoorg import __version__
+from demoorg.content import files
 from demoorg.content.paths import BUILTIN_INDUSTRIES, find_template_dir, user_industries
 from demoorg.content.template import load_template
 from demoorg.content.yamlload import load_yaml_file
@@ -126,6 +128,10 @@ def _folder_files(folder: Path) -> list[tuple[str, Path]]:
         UsageError: a symlink or a file type a pack may not hold.
     """
     files: list[tuple[str, Path]] = [("template.yaml", folder / "template.yaml")]
+    for sub in ("stories", "assets"):
+        # A linked folder would pull files from outside the template into the pack.
+        if (folder / sub).is_symlink():
+            raise UsageError(f"{folder / sub} is a symlink (a pack holds plain files only)")
     stories = folder / "stories"
     if stories.is_dir():
         for p in sorted(stories.iterdir()):
@@ -235,19 +241,19 @@ def make_pack(
             for name, data in entries
         ],
     }
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        _write_entry(
+            zf, MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+        )
+        for name, data in entries:
+            _write_entry(zf, name, data)
+    kept = "the previous pack is unchanged" if path.exists() else "nothing was written"
     try:
-        with zipfile.ZipFile(tmp, "w") as zf:
-            _write_entry(
-                zf, MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
-            )
-            for name, data in entries:
-                _write_entry(zf, name, data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+        files.remove_stale_temps(Path(os.path.abspath(path)).parent, (files.PACK_MARK,))
+        files.atomic_write(path, buffer.getvalue(), mark=files.PACK_MARK)
+    except OSError as exc:
+        raise files.write_failed("pack", path, exc, kept) from None
     return PackResult(path, tpl.industry, tpl.label, tuple(names), len(entries), total)
 
 
@@ -289,6 +295,8 @@ def _check_name(pack: Path, name: str) -> PurePosixPath:
         raise _refuse(pack, f"entry {shown} has control characters in its name")
     if "\\" in name:
         raise _refuse(pack, f"entry {shown} uses backslashes (a path that may escape the folder)")
+    if unquote(name) != name:
+        raise _refuse(pack, f"entry {shown} is percent-encoded (a path that may escape the folder)")
     if name.startswith("/"):
         raise _refuse(pack, f"entry {shown} is an absolute path")
     if _DRIVE.match(name):
@@ -472,8 +480,8 @@ def _extract(p: _Pack, zf: zipfile.ZipFile, into: Path) -> None:
         if not target.resolve().is_relative_to(into.resolve()):
             raise _refuse(p.path, f"entry {info.filename!r} escapes the template folder")
         target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("xb") as fh:
-            fh.write(data)
+        # Each file reaches the disk before its folder is renamed into place (see _commit).
+        files.write_new_file(target, data)
 
 
 def _validate(p: _Pack, staging: Path) -> Any:
@@ -540,10 +548,16 @@ def _next_backup(root: Path, name: str) -> Path:
     return backups / f"{name}.backup-{n}"
 
 
+#: Hidden staging folders of installs: ``.pack.installing-<pid>-<random>`` in the template folder.
+INSTALL_MARK = ".installing-"
+
+
 @contextlib.contextmanager
 def _staging_dir(root: Path) -> Iterator[Path]:
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=root))
+    files.remove_stale_temps(root, (INSTALL_MARK,))
+    staging = root / f".pack{INSTALL_MARK}{os.getpid()}-{secrets.token_hex(4)}"
+    staging.mkdir()
     try:
         yield staging
     finally:
@@ -579,11 +593,18 @@ def install_pack(
         raise UsageError(
             f"{pack} is not a demo pack (expected a .demopack file made by demoorg pack)"
         ) from None
-    with zf, _staging_dir(target_root) as staging:
-        p = _read_pack(pack, zf)
-        _extract(p, zf, staging)
-        tpl = _validate(p, staging)
-        return _commit(p, tpl, staging, target_root, replace)
+    try:
+        with zf, _staging_dir(target_root) as staging:
+            p = _read_pack(pack, zf)
+            _extract(p, zf, staging)
+            tpl = _validate(p, staging)
+            for folder in (staging, *(d for d in staging.rglob("*") if d.is_dir())):
+                files.fsync_dir(folder)
+            return _commit(p, tpl, staging, target_root, replace)
+    except OSError as exc:
+        raise files.write_failed(
+            "the pack's templates to", target_root, exc, "nothing was installed"
+        ) from None
 
 
 def _commit(p: _Pack, tpl: Any, staging: Path, root: Path, replace: bool) -> InstallResult:
@@ -642,6 +663,7 @@ def _commit(p: _Pack, tpl: Any, staging: Path, root: Path, replace: bool) -> Ins
             os.rename(staging / name, root / name)
             moves.append((staging / name, root / name))
             installed.append(name)
+        files.fsync_dir(root)
         # The installed template must load where it now lives, as `demoorg seed` will load it.
         load_template(root / p.template)
     except BaseException:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import errno
 import json
 import os
 import sqlite3
@@ -30,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from demoorg import ORG_FORMAT_VERSION, __version__
+from demoorg.content import files
 from demoorg.content import model as m
 from demoorg.errors import OrgError, UsageError
 from demoorg.seeders.generate import OrgGenerator, Progress
@@ -47,10 +49,18 @@ from demoorg.seeders.writers import (
     RollupStep,
     SQLiteWriter,
     Writer,
+    remove_stale_temp_schemas,
     writer_for,
 )
 
-TEMP_MARK = ".building-"
+TEMP_MARK = files.BUILD_MARK
+#: SQLite result codes (the primary code, in the low byte) that mean the disk refused a write.
+_SQLITE_WRITE_FAULTS = {
+    8: errno.EROFS,  # SQLITE_READONLY
+    10: errno.EIO,  # SQLITE_IOERR
+    13: errno.ENOSPC,  # SQLITE_FULL
+    14: errno.EACCES,  # SQLITE_CANTOPEN
+}
 
 
 class BuildCancelled(Exception):
@@ -138,23 +148,23 @@ def check_target(out: Path, force: bool) -> None:
 
 
 def remove_stale_temps(out: Path) -> None:
-    """Removes temporary files left by builds that were killed (their process is gone)."""
-    for tmp in out.parent.glob(f".{out.name}{TEMP_MARK}*"):
-        pid_text = tmp.name.rsplit(TEMP_MARK, 1)[-1].split(".")[0]
-        if pid_text.isdigit() and _alive(int(pid_text)) and int(pid_text) != os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    """Removes temporary files of builds that were killed (their process is gone) beside ``out``.
+
+    A build still running, in this process or another, keeps its temporary file.
+    """
+    files.remove_stale_temps(out.parent if str(out.parent) else Path("."), (TEMP_MARK,))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _write_fault(exc: BaseException) -> OSError | None:
+    """The OS error behind a failed SQLite or file write, or None when it is something else."""
+    if isinstance(exc, OSError):
+        return exc
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _SQLITE_WRITE_FAULTS:
+            return OSError(_SQLITE_WRITE_FAULTS[code & 0xFF], str(orig))
+    return None
 
 
 def build_org(
@@ -186,7 +196,9 @@ def build_org(
     out = Path(out)
     check_target(out, force)
     remove_stale_temps(out)
-    tmp = out.parent / f".{out.name}{TEMP_MARK}{os.getpid()}"
+    tmp = files.temp_name(out, TEMP_MARK)
+    with contextlib.suppress(OSError):
+        tmp.unlink()  # this process's own leftover: SQLite would open it instead of a new file
     started = time.perf_counter()
     engine = create_engine(f"sqlite:///{tmp}")
     writer = SQLiteWriter()
@@ -197,10 +209,14 @@ def build_org(
             counts = write_org(conn, plan, progress=progress, cancelled=cancelled, writer=writer)
         engine.dispose()
         writer.publish(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         engine.dispose()
         with contextlib.suppress(OSError):
             tmp.unlink()
+        fault = _write_fault(exc)
+        if fault is not None:
+            kept = "the previous org is unchanged" if out.exists() else "nothing was written"
+            raise files.write_failed("org", out, fault, kept) from None
         raise
     return BuildResult(out, counts, sum(counts.values()), time.perf_counter() - started)
 
@@ -228,6 +244,7 @@ def _build_pg(
         except OperationalError as exc:
             raise UsageError(f"cannot connect to {target.server}: {_pg_reason(exc)}") from None
         with conn:
+            remove_stale_temp_schemas(conn)
             writer.check_target(conn, target.name, force)
             conn.commit()
             with conn.begin():

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Integer, MetaData, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.schema import AddConstraint, CreateTable
 
 from demoorg.errors import UsageError
@@ -609,6 +609,37 @@ class PostgresWriter(Writer):
         # (so `demoorg orgs`, info and audit work across a team); only its owner may change it.
         conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {quote(name)} TO PUBLIC")
         conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA {quote(name)} TO PUBLIC")
+
+
+def remove_stale_temp_schemas(conn: Connection) -> list[str]:
+    """Drops temporary build schemas that no build will come back for; returns their names.
+
+    A build creates its temporary schema inside its own transaction and renames it before the
+    commit, so no other session ever sees the schema of a build in progress, and a killed build's
+    schema vanishes with its rolled-back transaction. A ``_demoorg_tmp_…`` schema that is visible
+    was therefore committed without its rename (by an interrupted older build, a restored dump or
+    a hand-run script) and is dropped. Only schemas the current user may drop are touched; the
+    clean-up never fails a build (it is rolled back and left for next time).
+    """
+    pattern = PG_TEMP_PREFIX.replace("_", r"\_") + "%"
+    try:
+        names = list(
+            conn.exec_driver_sql(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s "
+                "AND pg_has_role(current_user, nspowner, 'MEMBER') ORDER BY nspname",
+                (pattern,),
+            ).scalars()
+        )
+        if names:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+            conn.exec_driver_sql(
+                ";\n".join(f"DROP SCHEMA IF EXISTS {quote(n)} CASCADE" for n in names)
+            )
+        conn.commit()
+    except DBAPIError:
+        conn.rollback()
+        return []
+    return names
 
 
 def schema_kind(conn: Connection, name: str) -> str | None:

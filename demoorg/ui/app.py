@@ -16,6 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from demoorg import __version__
+from demoorg.content.files import leftover_folders, remove_leftovers
 from demoorg.ui import gcguard, theme
 from demoorg.ui.main_window import MainWindow
 
@@ -61,5 +62,6 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     """Runs the desktop app until its window closes; returns the exit code."""
     app = make_app(argv)
     win = create_main_window()
+    remove_leftovers(leftover_folders(r.path for r in win.recent()))
     win.show()
     return app.exec()
