@@ -10,7 +10,9 @@ its Id. :meth:`LiveData.undo` writes the old rows back and deletes the inserted 
 order, so Back, Jump and Reset leave every table exactly as it was. Derived fields follow the
 fields they derive from: a ``from``/``map`` field (``Probability`` from ``StageName``, ``IsClosed``
 from ``Status``) and an ``expr`` over the record's own numbers (``ExpectedRevenue``) are recomputed
-with the record. Roll-ups on parent records are not recomputed.
+with the record, and so are the roll-ups on its parents (a household's deposits follow a savings
+account's balance, an opportunity's amount its line items, a campaign's won amount that opportunity),
+the parents' rows recorded like any other so that undo restores them too.
 
 The same statements run on an org file and on a server org (PostgreSQL): every identifier is
 quoted (PostgreSQL folds bare names to lower case), values are adapted to their column's type
@@ -114,6 +116,13 @@ class LiveData:
         self.by_prefix = {o["key_prefix"]: name for name, o in self.objects.items()}
         self.record_types = self._read_record_types()
         self._reader: OrgReader | None = None
+        #: ``{child object: [(parent object, roll-up field, its source)]}`` from the metadata.
+        self.rollups: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+        for parent, fields in self.fields.items():
+            for fname, f in fields.items():
+                src = f.get("source")
+                if isinstance(src, dict) and {"child", "via", "op"} <= src.keys():
+                    self.rollups.setdefault(src["child"], []).append((parent, fname, src))
 
     def _read_record_types(self) -> dict[str, dict[str, str]]:
         """``{object: {DeveloperName: Id}}`` from the org's ``RecordType`` table."""
@@ -520,6 +529,7 @@ class LiveData:
         )
         rec.inserted(obj, rid)
         self._recompute_exprs(conn, obj, rid, set(row))
+        self._roll_up(conn, rec, obj, rid, None)
         return rid
 
     def update(self, conn: Any, rec: _Recorder, obj: str, rid: str, values: dict[str, Any]) -> None:
@@ -538,6 +548,73 @@ class LiveData:
             (*(self.adapt(obj, c, sets[c]) for c in cols), rid),
         )
         self._recompute_exprs(conn, obj, rid, set(sets))
+        self._roll_up(conn, rec, obj, rid, current)
+
+    def _roll_up(
+        self, conn: Any, rec: _Recorder, obj: str, rid: str, before: dict[str, Any] | None
+    ) -> None:
+        """Recomputes the roll-ups that count or sum ``obj`` on the parents of one changed record.
+
+        ``before`` is the record's row before an update (None after an insert): a roll-up is
+        recomputed only when a field it reads changed, on the parent the record points at now and
+        on the one it pointed at before (a record moved to another household leaves the old one's
+        totals too). A parent's new total then moves its own ``expr`` fields and the roll-ups on
+        its parents in turn. Roll-ups over a looked-up record's field are left as they are.
+        """
+        if obj not in self.rollups:
+            return
+        res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
+        now = dict(zip(res.keys(), res.first() or (), strict=False))
+        for parent, fname, src in self.rollups[obj]:
+            clauses = [tuple(c) for c in (src.get("where") or {}).get("clauses") or ()]
+            if any("." in c[0] for c in clauses):
+                continue
+            reads = {src["via"], *(c[0] for c in clauses), *([src["of"]] if src.get("of") else [])}
+            if before is not None and all(before.get(f) == now.get(f) for f in reads):
+                continue
+            parents = {now.get(src["via"]), (before or {}).get(src["via"])} - {None}
+            for pid in sorted(parents):
+                self._recompute_rollup(conn, rec, parent, str(pid), fname, src, clauses)
+
+    def _recompute_rollup(
+        self,
+        conn: Any,
+        rec: _Recorder,
+        parent: str,
+        pid: str,
+        fname: str,
+        src: dict[str, Any],
+        clauses: list[tuple[Any, ...]],
+    ) -> None:
+        op = src["op"]
+        agg = "COUNT(*)" if op == "count" else f"{op.upper()}(t.{quote(src['of'])})"
+        if src["op"] in ("count", "sum"):
+            agg = f"COALESCE({agg}, 0)"
+        decimals = self.fields[parent][fname].get("decimals")
+        if src["op"] == "sum" and decimals is not None:
+            # As the build does: sums of floats drift, money is kept to its cents.
+            agg = f"ROUND(CAST({agg} AS NUMERIC), {int(decimals)})"
+        cond, params = self.condition_sql(src["child"], clauses) if clauses else ("1 = 1", [])
+        value = conn.exec_driver_sql(
+            f"SELECT {agg} FROM {quote(src['child'])} t "
+            f"WHERE t.{quote(src['via'])} = ? AND ({cond})",
+            (pid, *params),
+        ).scalar_one()
+        before = self._read_row(conn, parent, pid)
+        if before is None or before.get(fname) == value:
+            return
+        rec.before_change(parent, pid)
+        conn.exec_driver_sql(
+            f"UPDATE {quote(parent)} SET {quote(fname)} = ? {BY_ID}",
+            (self.adapt(parent, fname, value), pid),
+        )
+        self._recompute_exprs(conn, parent, pid, {fname})
+        self._roll_up(conn, rec, parent, pid, before)
+
+    def _read_row(self, conn: Any, obj: str, rid: str) -> dict[str, Any] | None:
+        res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
+        row = res.first()
+        return None if row is None else dict(zip(res.keys(), row, strict=True))
 
     def _owner_from_links(self, conn: Any, obj: str, row: dict[str, Any]) -> Any:
         """The owner of the first looked-up record that has one (a task takes its contact's)."""

@@ -441,7 +441,7 @@ def test_an_expression_over_a_helper_field_follows_its_fields(
     s = session("finance")
     runner = StoryRunner(s, story, clock)
     runner.next()
-    (rid,) = runner.applied[0].changes.ids
+    (rid,) = [i for o, i, _ in runner.applied[0].rows if o == "FinServ__FinancialAccount__c"]
     with s.org.engine.connect() as conn:
         row = conn.exec_driver_sql(
             "SELECT FinServ__Balance__c, FinServ__CashBalance__c FROM FinServ__FinancialAccount__c "
@@ -449,3 +449,105 @@ def test_an_expression_over_a_helper_field_follows_its_fields(
             (rid,),
         ).one()
     assert tuple(row) == (100000, 3000)  # Growth keeps 3 % in cash
+
+
+def test_a_posting_moves_the_household_totals_and_back_restores_them(
+    templates: dict[str, m.TemplateDef],
+    session: Callable[..., PresentSession],
+    clock: Callable[[], float],
+) -> None:
+    """A new balance on a household's savings account moves the household's deposits (a roll-up
+    on the parent) by the same amount; Back puts the old total back."""
+    story = inline_story(
+        templates["finance"],
+        """\
+        - title: Post
+          say: S
+          budget: 60s
+          show: {dashboard: wealth-overview}
+          do:
+            - update: {object: FinServ__FinancialAccount__c, where: {FinServ__FinancialAccountType__c: Savings, FinServ__Status__c: Open, FinServ__Household__c: {blank: false}}}
+              set: {FinServ__Balance__c: 250000}
+        """,
+    )
+    s = session("finance")
+    runner = StoryRunner(s, story, clock)
+
+    def household_of(account_id: str) -> tuple[str, float, float]:
+        with s.org.engine.connect() as conn:
+            hh, balance = conn.exec_driver_sql(
+                'SELECT "FinServ__Household__c", "FinServ__Balance__c" '
+                'FROM "FinServ__FinancialAccount__c" WHERE "Id" = ?',
+                (account_id,),
+            ).one()
+            total = conn.exec_driver_sql(
+                'SELECT "Household_Deposits__c" FROM "Account" WHERE "Id" = ?', (hh,)
+            ).scalar_one()
+            return hh, balance, total
+
+    with s.org.engine.connect() as conn:
+        rid = conn.exec_driver_sql(
+            'SELECT "Id" FROM "FinServ__FinancialAccount__c" WHERE "FinServ__FinancialAccountType__c" '
+            "= 'Savings' AND \"FinServ__Status__c\" = 'Open' AND \"FinServ__Household__c\" IS NOT NULL "
+            'ORDER BY "Id" LIMIT 1'
+        ).scalar_one()
+    hh, old_balance, old_total = household_of(rid)
+    move = runner.next()
+    assert "Account" in move.changes.objects  # the views showing households refresh
+    assert hh in runner.applied[0].changes.ids
+    _, new_balance, new_total = household_of(rid)
+    assert new_balance == 250000
+    assert new_total == pytest.approx(old_total + 250000 - old_balance, abs=0.01)
+    runner.back()
+    assert household_of(rid) == (hh, old_balance, old_total)
+
+
+def test_a_won_deal_counts_on_its_campaign(
+    templates: dict[str, m.TemplateDef],
+    session: Callable[..., PresentSession],
+    clock: Callable[[], float],
+) -> None:
+    """Closing an opportunity as won moves its campaign's won count and won amount."""
+    story = inline_story(
+        templates["medical"],
+        """\
+        - title: Win
+          say: S
+          budget: 60s
+          show: {dashboard: care-team}
+          do:
+            - update: {object: Opportunity, where: {IsClosed: false, CampaignId: {blank: false}, Amount: {gt: 0}}}
+              set: {StageName: Closed Won}
+        """,
+    )
+    s = session("medical")
+    runner = StoryRunner(s, story, clock)
+
+    def campaign_totals() -> list[tuple[str, int, float]]:
+        with s.org.engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.exec_driver_sql(
+                    'SELECT "Id", "NumberOfWonOpportunities", "AmountWonOpportunities" '
+                    'FROM "Campaign" ORDER BY "Id"'
+                )
+            ]
+
+    def expected() -> list[tuple[str, int, float]]:
+        with s.org.engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.exec_driver_sql(
+                    'SELECT c."Id", COUNT(o."Id"), ROUND(COALESCE(SUM(o."Amount"), 0), 2) '
+                    'FROM "Campaign" c LEFT JOIN "Opportunity" o ON o."CampaignId" = c."Id" '
+                    'AND o."StageName" = \'Closed Won\' GROUP BY c."Id" ORDER BY c."Id"'
+                )
+            ]
+
+    before = campaign_totals()
+    runner.next()
+    after = campaign_totals()
+    assert after != before
+    assert after == expected()
+    runner.back()
+    assert campaign_totals() == before
