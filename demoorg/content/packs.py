@@ -284,6 +284,20 @@ class _Refused(UsageError):
     pass
 
 
+class PackWouldReplace(_Refused):
+    """The pack's template (or a base it brings) is installed already and differs: installing
+    needs ``replace=True``, which keeps the installed one as a backup. ``template`` names it and
+    ``installed`` is its folder."""
+
+    def __init__(self, pack: Path, template: str, installed: Path, what: str) -> None:
+        super().__init__(
+            f"{pack}: {what} (pass --replace to replace it; the old one is kept as a backup); "
+            "nothing was installed"
+        )
+        self.template = template
+        self.installed = installed
+
+
 def _refuse(pack: Path, message: str) -> _Refused:
     return _Refused(f"{pack}: {message}; nothing was installed")
 
@@ -618,10 +632,11 @@ def _commit(p: _Pack, tpl: Any, staging: Path, root: Path, replace: bool) -> Ins
     dest = root / p.template
     if dest.exists() or dest.is_symlink():
         if not replace:
-            raise _refuse(
+            raise PackWouldReplace(
                 p.path,
-                f"a template named {p.template!r} is already installed at {dest} "
-                "(pass --replace to replace it; the old one is kept as a backup)",
+                p.template,
+                dest,
+                f"a template named {p.template!r} is already installed at {dest}",
             )
         plan.append((p.template, True))
     else:
@@ -634,10 +649,8 @@ def _commit(p: _Pack, tpl: Any, staging: Path, root: Path, replace: bool) -> Ins
                 kept.append(base)
                 continue
             if not replace:
-                raise _refuse(
-                    p.path,
-                    f"its base template {base!r} differs from the one at {mine} "
-                    "(pass --replace to replace it; the old one is kept as a backup)",
+                raise PackWouldReplace(
+                    p.path, base, mine, f"its base template {base!r} differs from the one at {mine}"
                 )
             plan.append((base, True))
             continue

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QGridLayout,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -89,6 +90,17 @@ class ShortcutsDialog(QDialog):
         )
 
 
+def dropped_packs(mime: Any) -> list[str]:
+    """The local ``.demopack`` files among dropped URLs."""
+    if not mime.hasUrls():
+        return []
+    return [
+        u.toLocalFile()
+        for u in mime.urls()
+        if u.isLocalFile() and u.toLocalFile().lower().endswith(".demopack")
+    ]
+
+
 def remembered_location(path: str) -> str:
     """An org's location as the app remembers it: a file's absolute path, or a server org's URL
     and name without any password (``str(PgTarget)``)."""
@@ -141,6 +153,7 @@ class MainWindow(QMainWindow):
         self.presenter: Any = None  # the presentation running (demoorg.ui.presenter.Presenter)
         self.setWindowTitle("demoorg")
         self.setMinimumSize(1024, 680)
+        self.setAcceptDrops(True)  # demo packs dropped on the window are installed
 
         central = QWidget()
         central.setObjectName("page")
@@ -657,6 +670,65 @@ class MainWindow(QMainWindow):
         self.start_page.status.setText("")
         if self.open_path(path):
             self.org_did_change.emit(OrgChanges(path, built=True))
+
+    # --- demo packs --------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_packs(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        packs = dropped_packs(event.mimeData())
+        if packs:
+            event.acceptProposedAction()
+            for pack in packs:
+                self.install_pack(pack)
+
+    def confirm_replace(self, template: str, installed: str) -> bool:
+        """Asks before a pack replaces an installed template (tests replace this method)."""
+        answer = QMessageBox.question(
+            self,
+            "Replace the installed template?",
+            f"A template named “{template}” is already installed, and the pack's differs.\n\n"
+            f"Replace it? The installed one is kept as a backup ({installed}).",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def install_pack(self, path: str) -> bool:
+        """Checks and installs a demo pack, then shows its industry on the start page.
+
+        A pack whose template is installed already replaces it only after the user agrees (the
+        old one is kept as a backup); a pack that is unsafe or invalid is refused with its one-line
+        reason on the start page, and nothing is installed.
+        """
+        from demoorg.content.packs import PackWouldReplace, install_pack
+
+        try:
+            try:
+                result = install_pack(path)
+            except PackWouldReplace as exc:
+                if not self.confirm_replace(exc.template, str(exc.installed)):
+                    self.show_start()
+                    self.start_page.status.setText(
+                        f"{Path(path).name} was not installed: “{exc.template}” stays as it was."
+                    )
+                    return False
+                result = install_pack(path, replace=True)
+        except DemoOrgError as exc:
+            self.show_start()
+            self.start_page.show_error(str(exc))
+            return False
+        self._summaries = None  # the new industry card appears on the start page
+        self._industries_listed = False
+        self.show_start()
+        text = f"Installed {result.label} from {Path(path).name}: pick it under Industries."
+        if result.backups:
+            text += f" The previous version is kept at {result.backups[0]}."
+        self.start_page.error.hide()
+        self.start_page.status.setText(text)
+        return True
 
     def browse_org(self) -> None:
         from demoorg.content.paths import user_home

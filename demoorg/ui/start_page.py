@@ -146,7 +146,12 @@ class StartPage(QScrollArea):
         row2.setSpacing(18)
         self.industries_card = Card("Industries")
         self.industries_card.body.addWidget(
-            label("Pick one to build an org for it; your own templates appear here too.", "caption")
+            label(
+                "Pick one to build an org for it. Your own templates appear here too: drop a "
+                ".demopack on this window to install one.",
+                "caption",
+                wrap=True,
+            )
         )
         self.industries_box = QVBoxLayout()
         self.industries_box.setSpacing(2)

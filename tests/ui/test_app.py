@@ -200,3 +200,81 @@ def test_recent_server_orgs_are_listed_on_the_start_page(
     # The app does not connect to a server at start-up: the start page offers the org instead.
     assert win.org is None and win.current_page() is win.start_page
     assert list(win.start_page.recent_rows) == [location]
+
+
+def _drop(win: MainWindow, *paths: Path) -> bool:
+    """Drags files onto the window and drops them, as from a file manager; whether it took them."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(
+        QPointF(20, 20),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    win.dragEnterEvent(enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(
+        QPointF(20, 20),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    win.dropEvent(drop)
+    return True
+
+
+def test_a_demo_pack_dropped_on_the_window_is_installed(
+    qtbot, themed_app, settings, summaries, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Dropping a .demopack installs its template and lists it with the industries; dropping it
+    again asks before replacing it (No keeps it as it was, Yes keeps a backup); other files are
+    not taken, and a broken pack is refused in one line with nothing installed."""
+    from demoorg.content.packs import make_pack
+    from demoorg.content.paths import user_industries
+
+    pack = make_pack(
+        Path(__file__).resolve().parents[2] / "industries" / "telecom",
+        tmp_path / "telecom.demopack",
+    ).path
+    win = new_window(qtbot, settings, summaries)
+    win._summaries = None  # list what is installed, as a user's app does
+    assert not _drop(win, tmp_path / "notes.txt")
+
+    assert _drop(win, pack)
+    installed = user_industries() / "telecom"
+    assert (installed / "template.yaml").is_file()
+    assert "Installed" in win.start_page.status.text()
+    assert win.start_page.error.isHidden()
+    assert any("telecom" in k for k in win.start_page.industry_rows)
+    before = (installed / "template.yaml").read_bytes()
+
+    asked: list[str] = []
+    monkeypatch.setattr(win, "confirm_replace", lambda t, where: asked.append(t) or False)
+    assert _drop(win, pack)
+    assert asked == ["telecom"]
+    assert "was not installed" in win.start_page.status.text()
+    assert not (user_industries() / ".backups").exists()
+
+    monkeypatch.setattr(win, "confirm_replace", lambda t, where: True)
+    (installed / "template.yaml").write_bytes(before + b"\n# my own note\n")
+    assert _drop(win, pack)
+    assert (installed / "template.yaml").read_bytes() == before
+    backups = list((user_industries() / ".backups").iterdir())
+    assert len(backups) == 1 and (backups[0] / "template.yaml").read_bytes().endswith(b"note\n")
+    assert "previous version is kept" in win.start_page.status.text()
+
+    broken = tmp_path / "broken.demopack"
+    broken.write_bytes(b"not a zip at all")
+    assert _drop(win, broken)
+    assert not win.start_page.error.isHidden()
+    assert (
+        "\n" not in win.start_page.error.text() and "not a demo pack" in win.start_page.error.text()
+    )
+    assert not (user_industries() / "broken").exists()
