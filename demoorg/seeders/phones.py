@@ -14,7 +14,7 @@ from collections.abc import Callable
 # Conservative digit-count rules (the `phonenumbers` library is not a dependency): ITU-T E.164
 # national plans for NANP, UK (Ofcom), Germany (BNetzA), France (ARCEP), Japan (MIC), China (MIIT).
 _NSN_RULES: dict[str, Callable[[str], bool]] = {
-    "1": lambda d: len(d) == 10 and d[0] in "23456789" and d[3] in "23456789",
+    "1": lambda d: len(d) == 10 and _nanp_area(d[:3]) and d[3] in "23456789" and d[4:6] != "11",
     "44": lambda d: 9 <= len(d) <= 10 and d[0] != "0",
     "49": lambda d: 6 <= len(d) <= 11 and d[0] != "0",
     "33": lambda d: len(d) == 9 and d[0] != "0",
@@ -24,6 +24,20 @@ _NSN_RULES: dict[str, Callable[[str], bool]] = {
         or (9 <= len(d) <= 11 and (d[0] in "23456789" or d.startswith("10")))
     ),
 }
+
+
+def _nanp_area(code: str) -> bool:
+    """A geographic NANP area code, as a customer would know one: not N9X (held for expansion),
+    not 37X or 96X (reserved), not N11 (service codes) and not an easily recognisable code
+    with two equal last digits (toll-free 800, 888, and 500, 700, 900…)."""
+    return (
+        code[0] in "23456789"
+        and code[1] != "9"
+        and code[1] != code[2]
+        and code[:2] not in ("37", "96")
+    )
+
+
 _LOCALE_COUNTRY = {
     "US": "1",
     "CA": "1",

@@ -65,7 +65,7 @@ def check_locale(locale: str) -> str:
 
 
 #: Raise when the way master lists are made changes (cached lists are then made anew).
-MASTER_FORMAT = 2
+MASTER_FORMAT = 3
 
 #: Values per cached master list; a build samples its pools from it.
 MASTER_SIZE = 2000

@@ -633,11 +633,15 @@ def test_id_suffix_is_salesforce_case_safe_checksum() -> None:
     [
         ("(212) 555-0142", "en_US", True),
         ("+1-471-549-3129", "en_US", True),
-        ("001-969-931-6018", "en_US", True),
+        ("001-919-931-6018", "en_US", True),
         ("407-205-5406x123", "en_US", True),
         ("8156543135", "en_US", True),
         ("(012) 555-0142", "en_US", False),  # area codes start with 2–9
         ("212-155-0142", "en_US", False),  # so do exchanges
+        ("999-942-2651", "en_US", False),  # N9X area codes are held for expansion
+        ("(777) 483-1897", "en_US", False),  # no geographic code has two equal last digits
+        ("800-555-0142", "en_US", False),  # toll-free: no person's or office's own line
+        ("415-911-2222", "en_US", False),  # N11 is not an exchange
         ("555-0100", "en_US", False),
         ("+44(0)28 9018 0065", "en_GB", True),
         ("(0117) 4960345", "en_GB", True),
