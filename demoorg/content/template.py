@@ -32,7 +32,7 @@ GENERATORS: dict[str, tuple[str, ...]] = {
     "username": ("first", "last", "domain"),
     "domain": ("name",),
     "website": ("domain",),
-    "vin": ("year",),
+    "vin": ("year", "make"),
     "luhn": ("prefix", "length"),
     "digits": ("length", "prefix"),
     "npi": (),
@@ -81,6 +81,9 @@ _OFFSET = re.compile(r"^([+-]?\d+(?:\.\d+)?)([hdwmy])$")
 _REF_OFFSET = re.compile(r"^([A-Za-z][\w.]*?)\s*(?:([+-])\s*(\d+(?:\.\d+)?)([hdwmy]))?$")
 _UNIT_DAYS = {"h": 1 / 24, "d": 1, "w": 7, "m": 30.4375, "y": 365.25}
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+#: An auto-number: text, ``{{``/``}}``, and ``{n}`` or ``{n:08}`` only — no attribute, conversion
+#: or other format spec (``{n.__class__}``, ``{n!r}``, ``{n:>999999999}``) from content.
+_SEQUENCE = re.compile(r"(?:[^{}]|\{\{|\}\}|\{n(?::0?[1-9][0-9]?)?\})*")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _OPS = {"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "blank"}
 
@@ -245,6 +248,24 @@ def _merge_object(base: LineDict, over: LineDict) -> LineDict:
 
 # --- parsing ---------------------------------------------------------------------------------------
 
+#: An icon that names a file (a path, or an image file name) rather than an icon's name.
+_ICON_FILE = re.compile(r"[/\\%~]|\.(png|svg|jpe?g|gif|ico|webp)$", re.IGNORECASE)
+
+
+def _icon(sec: Section) -> str | None:
+    """``icon``; one that names a file must name one inside the template's folder."""
+    icon = sec.take("icon", str, None)
+    if icon is None or not _ICON_FILE.search(icon):
+        return icon
+    from demoorg.content.files import check_asset_path
+
+    where = sec.data.path_of("icon") if isinstance(sec.data, LineDict) else sec.path
+    try:
+        check_asset_path(Path(where).parent, icon)
+    except ValueError as exc:
+        raise sec.error(f"icon {icon!r} {exc}", "icon") from None
+    return icon
+
 
 def _parse(raw: LineDict, folder: Path) -> m.TemplateDef:
     top = Section(raw, raw.path, "the template")
@@ -255,7 +276,7 @@ def _parse(raw: LineDict, folder: Path) -> m.TemplateDef:
     color = top.take("brand_color", str, "#0176D3")
     if not _COLOR.match(color):
         raise top.error(f"brand_color {color!r} is not a colour (expected #RRGGBB)", "brand_color")
-    icon = top.take("icon", str, None)
+    icon = _icon(top)
     tables = tuple(_parse_table(n, s, top) for n, s in _items(top, "tables"))
     objects = tuple(_parse_object(n, s, top) for n, s in _items(top, "objects"))
     if not objects:
@@ -453,7 +474,7 @@ def _parse_object(name: str, sec: Section, top: Section) -> m.ObjectDef:
     name_field = sec.take("name_field", str, "Name")
     list_columns = _str_list(sec, "list_columns", ())
     layout = _parse_layout(sec)
-    icon = sec.take("icon", str, None)
+    icon = _icon(sec)
     description = sec.take("description", str, "")
     sec.finish()
     return m.ObjectDef(
@@ -774,6 +795,8 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
     if kind == "values":
         data = sec.take("values", (dict, list))
         if isinstance(data, list):
+            for i, value in enumerate(data):
+                _check_plain_value(value, f"item {i + 1} of 'values'", sec, data.item_lines[i])
             values, weights = tuple(data), tuple(1.0 for _ in data)
         else:
             values = tuple(data.keys())
@@ -854,17 +877,17 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
     if kind == "from":
         src = sec.take("from", str)
         table = sec.take("map", dict)
+        for key, value in table.items():
+            _check_plain_value(value, f"map value of {key!r}", sec, table.key_lines.get(key))
         default = sec.take("default", (str, int, float, bool), None)
         return m.Mapping(src, tuple(table.items()), default)
     if kind == "sequence":
         fmt = sec.take("sequence", str)
-        try:
-            fmt.format(n=1)
-        except (KeyError, IndexError, ValueError):
+        if not _SEQUENCE.fullmatch(fmt):
             raise sec.error(
                 f"sequence {fmt!r} is not a format (expected text with {{n}}, e.g. 'CS-{{n:06}}')",
                 "sequence",
-            ) from None
+            )
         return m.Sequence(fmt, sec.take("start", int, 1))
     if kind == "const":
         return m.Const(sec.take("const", (str, int, float, bool, type(None))))
@@ -969,6 +992,15 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
             )
         return m.Cases(tuple(cases))
     raise AssertionError(kind)
+
+
+def _check_plain_value(value: Any, what: str, sec: Section, line: int | None) -> None:
+    """A field's value must be one value: a list or mapping cannot be stored in a column."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return
+    raise ContentError(
+        f"{what} is {describe(value)} (expected text, a number or true/false)", sec.path, line
+    )
 
 
 @functools.cache

@@ -47,7 +47,7 @@ from sqlalchemy.engine import Connection
 
 from demoorg.errors import UsageError
 from demoorg.org.orgfile import Org
-from demoorg.seeders.generators import luhn_is_valid, vin_is_valid
+from demoorg.seeders.generators import luhn_is_valid, make_wmis, vin_is_valid
 from demoorg.seeders.phones import phone_is_valid
 from demoorg.seeders.pools import ASCII_SPELLING
 from demoorg.seeders.schema import quote
@@ -2116,6 +2116,45 @@ def vin_check_digits(a: Audit) -> Figure:
         if bad:
             problems.append(f"{obj}.{fld}: {_n(len(bad))} invalid VINs (e.g. {bad[0]})")
     return _problems(problems, max(total, 1), "VINs", f"{_n(total)} VINs with valid check digits")
+
+
+@rule(
+    "transport.vin-maker",
+    "A VIN starts with its make's manufacturer code (WMI): 1XK… for a Kenworth, 4V4… for a Volvo.",
+    "VIN fields on an object with a Make field",
+)
+def vin_maker(a: Audit) -> Figure:
+    """The first three characters of a VIN name its manufacturer (ISO 3780); a fleet manager
+    reading a Volvo's VIN that starts like a Kenworth's knows the data is made up."""
+    checked = 0
+    problems = []
+    for obj in a.objects:
+        make = next((m for m in ("Make__c", "Make") if a.has(obj, m)), None)
+        vins = [
+            f["name"]
+            for f in a.fields(obj, "text")
+            if f["name"] in _VIN_FIELDS or core_name(f["name"]) in _VIN_FIELDS
+        ]
+        if make is None or not vins:
+            continue
+        for fld in vins:
+            bad = []
+            for vin, maker in a.rows(
+                f"SELECT {_q(fld)}, {_q(make)} FROM {_q(obj)} WHERE {_q(fld)} IS NOT NULL"
+            ):
+                wmis = make_wmis(maker)
+                if wmis is None:
+                    continue
+                checked += 1
+                if str(vin)[:3] not in wmis:
+                    bad.append(f"{vin} ({maker})")
+            if bad:
+                problems.append(
+                    f"{obj}.{fld}: {_n(len(bad))} VINs of another maker (e.g. {bad[0]})"
+                )
+    return _problems(
+        problems, checked, "VINs of known makes", f"{_n(checked)} VINs match their make"
+    )
 
 
 def _shipment(a: Audit) -> tuple[str, str, str]:

@@ -14,7 +14,7 @@ from demoorg.content import model as m
 if TYPE_CHECKING:
     from demoorg.seeders.generate import Batch, OrgGenerator
 
-_PATH_ARGS = ("first", "last", "domain", "name", "year")
+_PATH_ARGS = ("first", "last", "domain", "name", "year", "make")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _WORD_SPLIT = re.compile(r"[\s,.&+/'()-]+")
 _COMPANY_WORDS = {
@@ -72,6 +72,25 @@ _WMI = (
     "1GD",
     "JHH",
 )
+#: The manufacturer codes (WMI, positions 1–3) the makers of commercial vehicles stamp in the
+#: VINs of the trucks and vans they sell in North America; a make not listed gets one of _WMI.
+_MAKE_WMI: dict[str, tuple[str, ...]] = {
+    "freightliner": ("1FU", "3AK", "1FV"),
+    "volvo": ("4V4",),
+    "kenworth": ("1XK", "2XK"),
+    "peterbilt": ("1XP", "2NP"),
+    "international": ("1HT", "3HS"),
+    "mack": ("1M1", "1M2"),
+    "isuzu": ("JAL", "54D"),
+    "ford": ("1FD", "1FT"),
+    "mercedes-benz": ("W1Y", "WD3"),
+    "ram": ("3C6",),
+    "rivian": ("7FC",),
+    "chevrolet": ("1GC", "1GB"),
+    "gmc": ("1GD", "1GT"),
+    "hino": ("5PV",),
+    "western star": ("5KJ",),
+}
 
 
 def vin_check_digit(vin17: str) -> str:
@@ -79,6 +98,11 @@ def vin_check_digit(vin17: str) -> str:
     total = sum(_VIN_VALUES[c] * w for c, w in zip(vin17, _VIN_WEIGHTS, strict=True))
     r = total % 11
     return "X" if r == 10 else str(r)
+
+
+def make_wmis(make: object) -> tuple[str, ...] | None:
+    """The manufacturer codes a make's VINs start with, or None for a make not known here."""
+    return _MAKE_WMI.get(str(make or "").strip().lower())
 
 
 def vin_is_valid(vin: str) -> bool:
@@ -162,11 +186,13 @@ def run(src: m.Generator, f: m.FieldDef, batch: Batch, gen: OrgGenerator) -> lis
         ]
     if name == "vin":
         years = cols.get("year", [2020] * n)
+        makes = cols.get("make", [None] * n)
         out = []
-        for year in years:
+        for year, make in zip(years, makes, strict=True):
             y = int(year or 2020)
             year_char = _VIN_YEARS[(y - 2010) % len(_VIN_YEARS)]
-            body = rng.choice(_WMI) + "".join(rng.choice(_VIN_CHARS) for _ in range(5))
+            wmi = make_wmis(make) or _WMI
+            body = rng.choice(wmi) + "".join(rng.choice(_VIN_CHARS) for _ in range(5))
             tail = "".join(rng.choice(_VIN_CHARS) for _ in range(1)) + "".join(
                 rng.choice("0123456789") for _ in range(6)
             )

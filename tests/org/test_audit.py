@@ -176,7 +176,10 @@ def test_no_rule_breaks_on_a_shipped_industry(
     [
         ("medical", ["medical.icd10-codes", "medical.loinc-codes", "medical.no-show-rate"]),
         ("telecom", ["telecom.monthly-churn", "telecom.phone-arpu", "telecom.disconnect-dates"]),
-        ("transportation", ["transport.vin-check-digits", "transport.on-time-rate"]),
+        (
+            "transportation",
+            ["transport.vin-check-digits", "transport.vin-maker", "transport.on-time-rate"],
+        ),
         ("finance", ["finance.balance-sign", "finance.available-credit"]),
     ],
 )
@@ -564,6 +567,15 @@ CORRUPTIONS: dict[str, tuple[str, list[str], str]] = {
             + _first("Vehicle", '"VehicleIdentificationNumber" IS NOT NULL')
         ],
         "1 invalid VINs",
+    ),
+    "transport.vin-maker": (
+        "transportation",
+        [
+            'UPDATE "Vehicle" SET "VehicleIdentificationNumber" = '
+            """'4V4' || substr("VehicleIdentificationNumber", 4) WHERE "Id" = """
+            + _first("Vehicle", "\"Make__c\" = 'Kenworth'")
+        ],
+        "1 VINs of another maker",
     ),
     "transport.on-time-rate": (
         "transportation",
