@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,22 @@ DEFAULT_SIZE = "standard"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"demoorg: {message} (see demoorg --help)\n")
+        self.exit(2, f"demoorg: {one_line(message)} (see demoorg --help)\n")
+
+
+def one_line(message: object) -> str:
+    """An error message as one terminal line.
+
+    Messages quote what the user typed, which may hold line breaks, terminal escapes or
+    right-to-left overrides; those are shown escaped (``\\r``, ``\\x1b``, ``\\u202e``) so the
+    message stays one line that reads as printed.
+    """
+    text = str(message)
+    return "".join(ch if ch.isprintable() or ch in _JOINERS else ascii(ch)[1:-1] for ch in text)
+
+
+#: Invisible characters that only join emoji (👩‍👩‍👧) or pick their style: harmless in a line.
+_JOINERS = frozenset("\u200c\u200d\ufe0e\ufe0f")
 
 
 def _today() -> date:
@@ -115,7 +131,7 @@ def make_parser() -> argparse.ArgumentParser:
     au.add_argument("--json", action="store_true", help="machine-readable output")
 
     pr = sub.add_parser("present", help="present a story: presenter console and audience window")
-    pr.add_argument("org", help="org file")
+    pr.add_argument("org", help="org file, or postgresql+psycopg://…/db#org")
     pr.add_argument("story", help="story name (see demoorg stories ORG) or story file")
     pr.add_argument("--rehearse", action="store_true", help="time the run and save it in the org")
 
@@ -200,28 +216,63 @@ def _org_target(args: argparse.Namespace, command: str) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
+    _remove_leftovers()
     try:
         if args.command is None:
             return _start_app()
         return int(_COMMANDS[args.command](args) or 0)
     except (UsageError, ContentError, OrgError) as exc:
-        print(f"demoorg: {exc}", file=sys.stderr)
+        print(f"demoorg: {one_line(exc)}", file=sys.stderr)
         return 2
     except DemoOrgError as exc:
-        print(f"demoorg: {exc}", file=sys.stderr)
+        print(f"demoorg: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("demoorg: interrupted; nothing was changed", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`demoorg info ORG | head`): not an error worth a message. Standard
+        # output is pointed at /dev/null so Python's own flush at exit does not fail again.
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), sys.stdout.fileno())
+        return 1
     except Exception as exc:  # a bug: say so in one line; DEMOORG_DEBUG=1 shows the traceback
         if os.environ.get("DEMOORG_DEBUG"):
             raise
+        damage = _sqlite_damage(exc)
+        if damage:
+            # An org whose metadata opened but whose records are damaged fails part way through.
+            org = getattr(args, "org", None) or "the org file"
+            print(
+                f"demoorg: {one_line(f'{org} cannot be read: {damage} (the file may be damaged)')}",
+                file=sys.stderr,
+            )
+            return 1
         print(
-            f"demoorg: internal error: {type(exc).__name__}: {exc} "
+            f"demoorg: internal error: {type(exc).__name__}: {one_line(exc)} "
             "(set DEMOORG_DEBUG=1 for details)",
             file=sys.stderr,
         )
         return 1
+
+
+def _remove_leftovers() -> None:
+    """Removes half-written files that killed builds, exports and saves left in the orgs folder."""
+    from demoorg.content.files import remove_leftovers
+    from demoorg.content.paths import user_home
+
+    remove_leftovers([user_home() / "orgs"])
+
+
+def _sqlite_damage(exc: BaseException) -> str | None:
+    """SQLite's reason when ``exc`` is SQLite failing to read a file (directly or through
+    SQLAlchemy, which keeps it as ``orig``), else None."""
+    import sqlite3
+
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, sqlite3.DatabaseError):
+        return str(orig)
+    return None
 
 
 def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -231,10 +282,11 @@ def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     from demoorg.seeders.plan import BuildParams, Prospect, parse_size
     from demoorg.seeders.pools import check_locale
 
-    try:
-        seed = int(args.seed)
-    except ValueError:
-        raise UsageError(f"invalid seed {args.seed!r} (expected a whole number)") from None
+    # Plain digits only: int() also reads "٣" and "1_000", and a seed of thousands of digits
+    # raises a ValueError of its own.
+    if not re.fullmatch(r"-?[0-9]{1,30}", args.seed.strip()):
+        raise UsageError(f"invalid seed {args.seed!r} (expected a whole number)")
+    seed = int(args.seed)
     size, size_name = parse_size(args.size)
     locale = check_locale(args.locale)
     as_of = _parse_date(args.as_of) if args.as_of else None
@@ -248,11 +300,13 @@ def _seed_params(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         release = None
     as_of = as_of or _today()
     release = release or release_on(as_of)
-    if args.color and not (len(args.color) == 7 and args.color.startswith("#")):
+    if args.color is not None and not re.fullmatch(r"#[0-9A-Fa-f]{6}", args.color):
         raise UsageError(f"invalid colour {args.color!r} (expected #RRGGBB)")
-    prospect_name = args.prospect.strip()
-    if not prospect_name:
-        raise UsageError("empty prospect name (expected the customer's company name)")
+    from demoorg.seeders.plan import check_domain, check_prospect_name
+
+    prospect_name = check_prospect_name(args.prospect)
+    if args.domain is not None:
+        check_domain(args.domain)
     if args.logo:
         load_logo(Path(args.logo))  # a bad logo is a usage error before anything is built
     tpl = load_template(args.industry)
@@ -374,11 +428,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             tpl = load_template(folder)
         except ContentError as exc:
             failures += 1
-            print(str(exc), file=sys.stderr)
+            print(one_line(exc), file=sys.stderr)
             continue
         except UsageError as exc:
             failures += 1
-            print(f"{folder}: {exc}", file=sys.stderr)
+            print(one_line(f"{folder}: {exc}"), file=sys.stderr)
             continue
         print(
             f"ok  {folder}  ({tpl.label}: {len(tpl.objects)} objects, {len(tpl.heroes)} heroes, "
@@ -389,7 +443,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             story_count += 1
             if isinstance(story, ContentError):
                 story_failures += 1
-                print(str(story), file=sys.stderr)
+                print(one_line(story), file=sys.stderr)
                 continue
             print(
                 f"ok  {display_path(path)}  ({story.title}: {len(story.scenes)} scenes, "

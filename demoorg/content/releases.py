@@ -33,9 +33,10 @@ _PREVIEW_LEAD = timedelta(days=35)
 _NOTES_LEAD = timedelta(days=63)
 _FIRST_YEAR, _LAST_YEAR = 2000, 2099
 
-_NAME_RE = re.compile(r"(spring|summer|winter)\s*['’‘`]?\s*(\d{2}|\d{4})")
-_API_RE = re.compile(r"v?(\d{1,3})(?:\.0)?")
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# ASCII digits only: int() reads ``Summer ٢٧`` as Summer '27, which no one means to type.
+_NAME_RE = re.compile(r"(spring|summer|winter)\s*['’‘`]?\s*([0-9]{2}|[0-9]{4})")
+_API_RE = re.compile(r"v?([0-9]{1,3})(?:\.0)?")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _index_of(season: str, year: int) -> int:
@@ -123,7 +124,7 @@ def _unknown(text: str, why: str = "") -> UsageError:
 
 def _in_range(release: Release, text: str) -> Release:
     if not _FIRST_YEAR <= release.year <= _LAST_YEAR:
-        raise _unknown(text, f"release years run from {_FIRST_YEAR} to {_LAST_YEAR}")
+        raise _unknown(text, f"expected a release from {_FIRST_YEAR} to {_LAST_YEAR}")
     return release
 
 
@@ -150,7 +151,7 @@ def resolve_release(text: str) -> tuple[Release, date | None]:
             raise UsageError(f"invalid date {text!r}: {exc}") from None
         # Checked before release_on, which would walk back past year 1 for ancient dates.
         if not _FIRST_YEAR - 1 <= day.year <= _LAST_YEAR:
-            raise _unknown(text, f"release years run from {_FIRST_YEAR} to {_LAST_YEAR}")
+            raise _unknown(text, f"expected a release from {_FIRST_YEAR} to {_LAST_YEAR}")
         return _in_range(release_on(day), text), day
     if match := _NAME_RE.fullmatch(cleaned):
         season, digits = match.group(1).capitalize(), match.group(2)

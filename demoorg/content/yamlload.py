@@ -64,6 +64,18 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
     def construct_document(self, node: yaml.Node) -> Any:
         return super().construct_document(node)
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        # Python refuses to read integers of more than 4,300 digits (a guard against slow
+        # conversion); such a number has no use in content, so it is an error at its line.
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            raise ContentError(
+                f"number of {len(node.value):,} characters is too long (expected a usable number)",
+                self.path,
+                node.start_mark.line + 1,
+            ) from None
+
     def _enter(self, node: yaml.Node) -> None:
         self._depth += 1
         if self._depth > MAX_DEPTH:
@@ -120,6 +132,7 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return loader.construct_sequence(node)
 
 
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
@@ -143,7 +156,13 @@ def load_yaml_text(text: str, path: str) -> Any:
     Raises:
         ContentError: the text is not valid YAML, with the line of the problem.
     """
-    loader = _Loader(text, path)
+    try:
+        loader = _Loader(text, path)
+    except UnicodeEncodeError as exc:  # a lone surrogate: text that came from no real file
+        line = text.count("\n", 0, exc.start) + 1
+        raise ContentError(
+            f"character U+{ord(text[exc.start]):04X} is not text (expected UTF-8)", path, line
+        ) from None
     try:
         return loader.get_single_data()
     except ContentError:
@@ -151,14 +170,35 @@ def load_yaml_text(text: str, path: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "malformed YAML"
+        problem = _one_line(exc.problem or exc.context or "malformed YAML")
         raise ContentError(f"malformed YAML: {problem} (expected valid YAML)", path, line) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML forbids (NUL, most control characters). libyaml reports the offset in
+        # UTF-8 bytes and the character as a number; the pure-Python reader in characters.
+        before = text.encode("utf-8", "surrogatepass")[: max(exc.position, 0)]
+        if not isinstance(exc.character, int):
+            before = text[: max(exc.position, 0)].encode("utf-8", "surrogatepass")
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "?")
+        raise ContentError(
+            f"character U+{code:04X} is not allowed in YAML (expected printable text)",
+            path,
+            before.count(b"\n") + 1,
+        ) from None
     except yaml.YAMLError as exc:
-        raise ContentError(f"malformed YAML: {exc} (expected valid YAML)", path) from None
+        raise ContentError(
+            f"malformed YAML: {_one_line(str(exc))} (expected valid YAML)", path, 1
+        ) from None
     except RecursionError:
-        raise ContentError("nesting too deep (expected a flat, readable structure)", path) from None
+        raise ContentError(
+            "nesting too deep (expected a flat, readable structure)", path, 1
+        ) from None
     finally:
         loader.dispose()
+
+
+def _one_line(text: str) -> str:
+    """PyYAML's messages may span lines (``... in "<unicode string>", line 3``); errors are one."""
+    return " ".join(text.split())
 
 
 def load_yaml_file(path: Path, display: str | None = None) -> Any:
@@ -181,7 +221,10 @@ def load_yaml_file(path: Path, display: str | None = None) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ContentError(f"not UTF-8 text at byte {exc.start} (expected UTF-8)", name) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ContentError(
+            f"not UTF-8 text at byte {exc.start} (expected UTF-8)", name, line
+        ) from None
     return load_yaml_text(text, name)
 
 

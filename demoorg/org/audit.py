@@ -2124,8 +2124,9 @@ def vin_check_digits(a: Audit) -> Figure:
     "VIN fields on an object with a Make field",
 )
 def vin_maker(a: Audit) -> Figure:
-    """The first three characters of a VIN name its manufacturer (ISO 3780); a fleet manager
-    reading a Volvo's VIN that starts like a Kenworth's knows the data is made up."""
+    """The first three characters of a VIN name its manufacturer (ISO 3780; Automotive Cloud
+    Vehicle, DATAMODEL.md §5): a fleet manager reading a Volvo's VIN that starts like a
+    Kenworth's knows the data is made up."""
     checked = 0
     problems = []
     for obj in a.objects:

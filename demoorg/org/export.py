@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import json
 import math
 import os
@@ -54,6 +55,7 @@ import yaml
 from sqlalchemy import Connection
 
 from demoorg import __version__
+from demoorg.content import files
 from demoorg.errors import UsageError
 from demoorg.org.orgfile import Org
 from demoorg.seeders.schema import quote
@@ -126,7 +128,7 @@ _DATALOADER_FORMAT = "demoorg-dataloader"
 _CUMULUSCI_FORMAT = "demoorg-cumulusci"
 _JSON_FORMAT = "demoorg-json"
 _EXPORT_FORMAT_VERSION = 1
-_TEMP_MARK = ".exporting-"
+_TEMP_MARK = files.EXPORT_MARK
 
 
 @dataclass(frozen=True, slots=True)
@@ -500,8 +502,39 @@ def check_output(out: str | Path, fmt: str, force: bool) -> None:
 
 
 def _temp_sibling(path: Path) -> Path:
-    full = Path(os.path.abspath(path))  # `.` and `out/` have a name and a parent too
-    return full.parent / f".{full.name}{_TEMP_MARK}{os.getpid()}"
+    return files.temp_name(path, _TEMP_MARK)
+
+
+def _kept(out: Path) -> str:
+    return "the previous export is unchanged" if out.exists() else "nothing was written"
+
+
+def _write_fault(exc: BaseException) -> OSError | None:
+    """The OS error behind a failed write of the export, or None when it is something else.
+
+    Only errors of the export's own files count: the dataset's raw sqlite3 connection reports a
+    full or read-only disk as sqlite3 errors. Reading the org goes through SQLAlchemy, whose errors
+    are not write faults and keep their own message.
+    """
+    if isinstance(exc, OSError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        faults = {8: errno.EROFS, 10: errno.EIO, 13: errno.ENOSPC, 14: errno.EACCES}
+        if code in faults:
+            return OSError(faults[code], str(exc))
+    return None
+
+
+def _flush_to_disk(folder: Path, names: list[str]) -> None:
+    """fsyncs the finished files, so the rename never publishes files still only in memory."""
+    for name in names:
+        fd = os.open(folder / name, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    files.fsync_dir(folder)
 
 
 def _commit_folder(tmp: Path, out: Path, produced: list[str]) -> None:
@@ -511,8 +544,10 @@ def _commit_folder(tmp: Path, out: Path, produced: list[str]) -> None:
     file replaces the one of the same name, and files an earlier demoorg export of that folder
     listed in its manifest but this one did not write are removed; anything else stays.
     """
+    _flush_to_disk(tmp, produced)
     if not out.exists():
         os.rename(tmp, out)
+        files.fsync_dir(out.parent)
         return
     stale: set[str] = set()
     with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
@@ -529,17 +564,28 @@ def _commit_folder(tmp: Path, out: Path, produced: list[str]) -> None:
         with contextlib.suppress(OSError):
             (out / name).unlink()
     shutil.rmtree(tmp, ignore_errors=True)
+    files.fsync_dir(out)
 
 
 @contextlib.contextmanager
 def _staging(out: Path) -> Iterator[Path]:
+    """A hidden folder beside ``out`` to write the export into; removed if anything fails.
+
+    A failed write (disk full, read-only folder) becomes one clear line; leftovers of exports
+    that were killed are removed first.
+    """
     tmp = _temp_sibling(out)
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    files.remove_stale_temps(tmp.parent, (_TEMP_MARK,))
+    kept = _kept(out)
     try:
-        yield tmp
-    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        yield tmp
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        fault = _write_fault(exc)
+        if fault is not None:
+            raise files.write_failed("export", out, fault, kept) from None
         raise
 
 
@@ -573,9 +619,25 @@ class _CsvOut:
 def _open_csv(folder: Path, name: str, header: list[str]) -> _CsvOut:
     # UTF-8 without a byte-order mark and LF line ends: what the Bulk API expects by default.
     fh = (folder / name).open("w", encoding="utf-8", newline="")
-    writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow(header)
+    try:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+    except BaseException:
+        fh.close()
+        raise
     return _CsvOut(name, fh, writer, header)
+
+
+def _close_all(outs: list[_CsvOut]) -> None:
+    """Closes every file (closing flushes, which may fail too); raises the first failure."""
+    first: OSError | None = None
+    for out in outs:
+        try:
+            out.fh.close()
+        except OSError as exc:
+            first = first or exc
+    if first is not None:
+        raise first
 
 
 def export_dataloader(
@@ -623,26 +685,30 @@ def export_dataloader(
                 else:
                     main_header.append(relationship_column(op.name, lk, lk.targets[0]))
                     main_cols.append((i, _text))
-            main = _open_csv(tmp, f"{op.name}.csv", main_header)
             pass2: dict[str | None, _CsvOut] = {}
-            if later:
-                pass2[None] = _open_csv(
-                    tmp,
-                    f"{op.name}.update.csv",
-                    [EXTERNAL_ID]
-                    + [relationship_column(op.name, lk, lk.targets[0]) for _i, lk in later],
-                )
-                pass2[None].fields = [lk.field for _i, lk in later]
-            targets = sorted({t for _i, lk in poly for t in lk.targets}, key=plan.order.index)
-            for t in targets:
-                cols = [lk for _i, lk in poly if t in lk.targets]
-                pass2[t] = _open_csv(
-                    tmp,
-                    f"{op.name}.update-{t}.csv",
-                    [EXTERNAL_ID] + [relationship_column(op.name, lk, t) for lk in cols],
-                )
-                pass2[t].fields = [lk.field for lk in cols]
+            opened: list[_CsvOut] = []  # closed below even when opening the next one fails
             try:
+                main = _open_csv(tmp, f"{op.name}.csv", main_header)
+                opened.append(main)
+                if later:
+                    pass2[None] = _open_csv(
+                        tmp,
+                        f"{op.name}.update.csv",
+                        [EXTERNAL_ID]
+                        + [relationship_column(op.name, lk, lk.targets[0]) for _i, lk in later],
+                    )
+                    pass2[None].fields = [lk.field for _i, lk in later]
+                    opened.append(pass2[None])
+                targets = sorted({t for _i, lk in poly for t in lk.targets}, key=plan.order.index)
+                for t in targets:
+                    cols = [lk for _i, lk in poly if t in lk.targets]
+                    pass2[t] = _open_csv(
+                        tmp,
+                        f"{op.name}.update-{t}.csv",
+                        [EXTERNAL_ID] + [relationship_column(op.name, lk, t) for lk in cols],
+                    )
+                    pass2[t].fields = [lk.field for lk in cols]
+                    opened.append(pass2[t])
                 write_main = main.writer.writerow
                 n = 0
                 for row in _rows(conn, op.name, op.columns):
@@ -668,9 +734,7 @@ def export_dataloader(
                             pass2[t].rows += 1
                 main.rows = n
             finally:
-                main.fh.close()
-                for w in pass2.values():
-                    w.fh.close()
+                _close_all(opened)
             counts[op.name] = main.rows
             produced.append(main.file)
             steps.append(
@@ -960,13 +1024,21 @@ def export_json(org: Org, out: str | Path, *, force: bool = False) -> ExportResu
         return ExportResult("-", "json", counts)
     path = Path(out)
     tmp = _temp_sibling(path)
+    files.remove_stale_temps(tmp.parent, (_TEMP_MARK,))
+    kept = _kept(path)
     try:
         with tmp.open("w", encoding="utf-8", newline="\n") as fh:
             counts = _write_json(org, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+        files.fsync_dir(tmp.parent)
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        fault = _write_fault(exc)
+        if fault is not None:
+            raise files.write_failed("export", path, fault, kept) from None
         raise
     return ExportResult(str(path), "json", counts, (path.name,))
 

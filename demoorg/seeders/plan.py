@@ -7,6 +7,8 @@ tested and inspected without writing anything.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,6 +16,47 @@ from demoorg.content import model as m
 from demoorg.content.releases import Release, feature_stage, parse_release
 from demoorg.content.validate import field_order, object_order, resolve_path, source_refs
 from demoorg.errors import UsageError
+
+#: A company name longer than this fits no header, badge or email signature.
+MAX_PROSPECT_CHARS = 120
+#: One label of a domain: letters (any script) or digits, with hyphens only inside.
+_DOMAIN_LABEL = re.compile(r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?")
+
+
+def check_prospect_name(text: str) -> str:
+    """The prospect's name, stripped; any script, quotes, emoji or bidi marks are fine.
+
+    Raises:
+        UsageError: empty, longer than :data:`MAX_PROSPECT_CHARS`, or holding a control
+            character (a line break, NUL or terminal escape), which no header can show.
+    """
+    name = text.strip()
+    if not name:
+        raise UsageError("empty prospect name (expected the customer's company name)")
+    for position, ch in enumerate(name, start=1):
+        if unicodedata.category(ch) == "Cc":
+            raise UsageError(
+                f"prospect name has control character U+{ord(ch):04X} at position {position} "
+                "(expected printable text)"
+            )
+    if len(name) > MAX_PROSPECT_CHARS:
+        raise UsageError(
+            f"prospect name is {len(name):,} characters long "
+            f"(expected at most {MAX_PROSPECT_CHARS})"
+        )
+    return name
+
+
+def check_domain(text: str) -> str:
+    """An email domain such as ``acme.com`` or ``münchen.de``; raises UsageError otherwise."""
+    labels = text.split(".")
+    if len(text) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(x) for x in labels):
+        shown = text if len(text) <= 80 else f"{text[:80]}…"
+        raise UsageError(
+            f"invalid domain {shown!r} (expected a domain like acme.com: letters, digits and "
+            "hyphens, in parts joined by dots)"
+        )
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +89,12 @@ def parse_size(text: str | int) -> tuple[int, str]:
     elif text in m.SIZES:
         return m.SIZES[text], text
     else:
+        digits = str(text).replace(",", "").replace("_", "").strip()
         try:
-            value, name = int(str(text).replace(",", "").replace("_", "")), str(text)
+            # Plain digits only: int() also reads other scripts' digits ("٥٠"), which no one means.
+            if not digits.isascii():
+                raise ValueError(text)
+            value, name = int(digits), str(text)
         except ValueError:
             raise UsageError(
                 f"unknown size {text!r} (expected small, standard, enterprise or a record count)"

@@ -777,14 +777,21 @@ class BuilderWidget(QScrollArea):
             DemoOrgError: a value is wrong (the message says which and what was expected).
         """
         from demoorg.errors import UsageError
-        from demoorg.seeders.plan import BuildParams, Prospect, parse_size
+        from demoorg.seeders.plan import (
+            BuildParams,
+            Prospect,
+            check_domain,
+            check_prospect_name,
+            parse_size,
+        )
         from demoorg.seeders.pools import check_locale
 
         if self.selected is None or self.selected.template is None:
             raise UsageError("pick an industry first")
-        name = self.prospect.text().strip()
-        if not name:
-            raise UsageError("empty prospect name (expected the customer's company name)")
+        name = check_prospect_name(self.prospect.text())
+        domain = self.domain.text().strip() or None
+        if domain is not None:
+            check_domain(domain)
         size_key = next(k for k, b in self.size_buttons.items() if b.isChecked())
         size, size_name = parse_size(self.custom_size.value() if size_key == "custom" else size_key)
         locale = check_locale(self.locale.currentText().strip())
@@ -805,7 +812,7 @@ class BuilderWidget(QScrollArea):
             preview=self.preview_box.isChecked(),
             prospect=Prospect(
                 name,
-                self.domain.text().strip() or None,
+                domain,
                 color.upper(),
                 str(Path(self.logo_path).resolve()) if self.logo_path else None,
             ),

@@ -254,7 +254,7 @@ def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as info:
         load_yaml_file(path, "industries/x/template.yaml")
     assert str(info.value) == (
-        "industries/x/template.yaml: not UTF-8 text at byte 7 (expected UTF-8)"
+        "industries/x/template.yaml:1: not UTF-8 text at byte 7 (expected UTF-8)"
     )
 
 
