@@ -15,6 +15,7 @@ import bisect
 import functools
 import math
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,39 @@ from demoorg.seeders.plan import ObjectPlan, Plan
 from demoorg.seeders.pools import Pools, child_rng
 
 BATCH = 5000
+
+
+#: A template's placeholders, as the loader finds them (``demoorg.content.template``).
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def template_format(text: str, refs: tuple[str, ...], prospect: str) -> str:
+    """A ``str.format`` string for a ``template`` source that can only insert values.
+
+    Each ``{Field}`` of ``refs`` becomes ``{0}``, ``{1}``…, ``{prospect}`` the prospect's name,
+    and every other brace — in the text or in the name — is doubled so that it prints as
+    itself. Nothing in content (``{0.__class__:{Type}}``, ``{Name!r:>{Size}}``, a stray ``{``) or
+    in a prospect named ``Acme {EU}`` is ever read as a field, an attribute, a conversion or a
+    format spec.
+    """
+    index = {ref: i for i, ref in enumerate(refs)}
+
+    def literal(part: str) -> str:
+        return part.replace("{", "{{").replace("}", "}}")
+
+    parts, pos = [], 0
+    for mo in _PLACEHOLDER.finditer(text):
+        parts.append(literal(text[pos : mo.start()]))
+        name = mo.group(1)
+        if name == "prospect":
+            parts.append(literal(prospect))
+        elif name in index:
+            parts.append(f"{{{index[name]}}}")
+        else:
+            parts.append(literal(mo.group(0)))
+        pos = mo.end()
+    parts.append(literal(text[pos:]))
+    return "".join(parts)
 
 
 @dataclass(slots=True)
@@ -460,12 +494,9 @@ class OrgGenerator:
         if isinstance(src, m.DateRange):
             return self._dates(src, f, batch)
         if isinstance(src, m.Template):
-            text = src.text.replace("{prospect}", self.params.prospect.name)
+            fmt = template_format(src.text, src.refs, self.params.prospect.name)
             if not src.refs:
-                return [text] * n
-            fmt = text
-            for i, r in enumerate(src.refs):
-                fmt = fmt.replace("{" + r + "}", "{" + str(i) + "}")
+                return [fmt.format()] * n
             cols = [batch.read(r) for r in src.refs]
             if not any(None in c for c in cols):
                 return list(map(fmt.format, *cols))

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtWidgets import QLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from demoorg.org.query import OrgReader
 from demoorg.present import SceneView, ShowTarget
@@ -136,6 +136,17 @@ class AudienceWindow(QWidget):
         self.blank.hide()
         self._apps = list(reader.org.template.get("apps") or [])
         self._set_tabs(None)
+        # The window keeps the keyboard focus itself: a clicker's keys (B, Space, digits) must
+        # reach the presenter's shortcuts, never a search field of the projected page that was
+        # clicked or that the focus chain reached.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    def _on_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and new is not self and self.isAncestorOf(new):
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- the header's tabs ---------------------------------------------------------------------------
 

@@ -498,7 +498,7 @@ class Presenter(QObject):
         rehearsal: bool = False,
     ) -> None:
         super().__init__()
-        self.org_path = Path(org_path)
+        self.org_path = org_path if "://" in str(org_path) else Path(org_path)  # a server org: URL
         self.settings = settings
         self.session = open_session(self.org_path, today=today or date.today())
         self.clock = PausableClock(clock)
@@ -778,8 +778,14 @@ class Presenter(QObject):
         self.report_window.activateWindow()
 
     def open_feedback(self) -> None:
+        """F: a small dialog tags the current scene (F again while it is open brings it back,
+        rather than stacking a second one the end of the presentation would leave behind)."""
         from demoorg.ui.report import FeedbackDialog
 
+        if self.feedback_dialog is not None and self.feedback_dialog.isVisible():
+            self.feedback_dialog.raise_()
+            self.feedback_dialog.activateWindow()
+            return
         dlg = FeedbackDialog(self.view.title, self.console)
         dlg.submitted.connect(self.save_feedback)
         self.feedback_dialog = dlg
@@ -787,6 +793,8 @@ class Presenter(QObject):
 
     def save_feedback(self, kind: str, text: str) -> bool:
         """Tags the current scene with a customer's reaction, question or missing feature."""
+        if self.finished:  # the working copy is gone; nothing to tag
+            return False
         note = feedback_on(self.runner, kind, text, at=datetime.now().isoformat(timespec="seconds"))
         try:
             self.log.add_feedback(note)
