@@ -84,8 +84,26 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 #: An auto-number: text, ``{{``/``}}``, and ``{n}`` or ``{n:08}`` only — no attribute, conversion
 #: or other format spec (``{n.__class__}``, ``{n!r}``, ``{n:>999999999}``) from content.
 _SEQUENCE = re.compile(r"(?:[^{}]|\{\{|\}\}|\{n(?::0?[1-9][0-9]?)?\})*")
+_AUTO_NUMBER_PART = re.compile(r"\{\{|\}\}|\{n(?::(0?[1-9][0-9]?))?\}")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _OPS = {"eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "blank"}
+
+
+def auto_number(fmt: str, n: int) -> str:
+    """An auto-number's text for ``n`` (``CS-{n:06}`` → ``CS-000042``).
+
+    Only ``{n}``, ``{n:8}``, ``{n:08}``, ``{{`` and ``}}`` are read, never as a Python format:
+    an org file's metadata may come from anywhere, and other braces stay as they are written.
+    """
+
+    def part(mo: re.Match[str]) -> str:
+        token = mo.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        return format(n, mo.group(1) or "")
+
+    return _AUTO_NUMBER_PART.sub(part, fmt)
+
 
 #: Keys of a field mapping that choose where its values come from.
 _SOURCE_KEYS = (

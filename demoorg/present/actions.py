@@ -24,6 +24,8 @@ looked-up record (``Account.Industry``).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ from sqlalchemy import inspect
 
 from demoorg.content.model import Where
 from demoorg.content.stories import Action, DateValue, RecordRef, converted_status
+from demoorg.content.template import auto_number
 from demoorg.org.dates import offset_converter
 from demoorg.org.orgfile import Org
 from demoorg.present.events import Changes
@@ -211,7 +214,7 @@ class LiveData:
                 return value + " 00:00:00"
             if ftype == "datetime" and len(value) == 16:
                 return value + ":00"
-            return value.replace("{prospect}", self.prospect).replace("{{", "{").replace("}}", "}")
+            return fill_placeholders(value, {"prospect": self.prospect})
         return value
 
     # --- references ----------------------------------------------------------------------------------
@@ -511,7 +514,7 @@ class LiveData:
                 continue
             src = f.get("source") or {}
             if isinstance(src, dict) and "fmt" in src and "start" in src:
-                row[fname] = str(src["fmt"]).format(n=int(src["start"]) + count)
+                row[fname] = auto_number(str(src["fmt"]), int(src["start"]) + count)
             elif fname == "CreatedDate" and f["type"] in ("date", "datetime"):
                 row[fname] = (
                     self.today.isoformat()
@@ -694,6 +697,27 @@ class LiveData:
                 return None
             out[name] = float(value)
         return out
+
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(prospect|hero\.[A-Za-z0-9_-]+)\}")
+
+
+def fill_placeholders(text: str, values: dict[str, str] | Callable[[str], str | None]) -> str:
+    """Story text with its placeholders filled in one pass: ``{prospect}`` and ``{hero.<key>}``
+    from ``values`` (a mapping, or a function returning None to leave one as written), ``{{`` and
+    ``}}`` as single braces. Text that comes in through a value (a prospect named ``{hero.x}``)
+    is never read again.
+    """
+
+    def part(mo: re.Match[str]) -> str:
+        token = mo.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        name = mo.group(1)
+        value = values(name) if callable(values) else values.get(name)
+        return token if value is None else value
+
+    return _PLACEHOLDER.sub(part, text)
 
 
 def _link(fields: dict[str, dict[str, Any]], obj: str) -> tuple[str | None, str | None]:

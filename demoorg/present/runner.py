@@ -21,19 +21,16 @@ happened: ``scene_changed`` after every move, ``data_changed`` when records chan
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from demoorg.content.stories import Action, SceneDef, Spotlight, StoryDef, describe_action
 from demoorg.org.query import ListSpec
-from demoorg.present.actions import ActionRecord, LiveData
+from demoorg.present.actions import ActionRecord, LiveData, fill_placeholders
 from demoorg.present.catalog import Badge, feature_badges, story_problems
 from demoorg.present.events import Changes, DataChanged, EventHook, SceneChanged
 from demoorg.present.workcopy import PresentError, PresentSession
-
-_HERO_PLACEHOLDER = re.compile(r"\{hero\.([A-Za-z0-9_-]+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,17 +387,17 @@ class StoryRunner:
 
     def fill(self, text: str) -> str:
         """A title or talk track with ``{prospect}`` and ``{hero.<key>}`` (the hero's name) filled."""
-        prospect = self.live.prospect
 
-        def hero_name(mo: re.Match[str]) -> str:
-            hero = self.live.heroes.get(mo.group(1))
+        def value(name: str) -> str | None:
+            if name == "prospect":
+                return self.live.prospect
+            hero = self.live.heroes.get(name.removeprefix("hero."))
             if hero is None:
-                return mo.group(0)
+                return None
             with self.session.org.engine.connect() as conn:
                 return self.live.record_name(conn, hero["object"], hero["id"])
 
-        out = _HERO_PLACEHOLDER.sub(hero_name, text.replace("{prospect}", prospect))
-        return out.replace("{{", "{").replace("}}", "}")
+        return fill_placeholders(text, value)
 
     def resolve_show(self, scene: SceneDef) -> ShowTarget:
         """The scene's ``show`` against the working copy as it is now."""

@@ -550,11 +550,6 @@ def test_the_runner_fills_only_prospect_and_hero_names(medical_org: Path) -> Non
         session.close()
 
 
-@pytest.mark.xfail(
-    reason="StoryRunner.fill fills {hero.maria} inside {{hero.maria}}, which the story loader "
-    "and story format §10 treat as the literal text {hero.maria}",
-    strict=True,
-)
 def test_the_runner_keeps_escaped_braces_literal(medical_org: Path) -> None:
     from demoorg.present import StoryRunner, open_session
 
@@ -565,5 +560,27 @@ def test_the_runner_keeps_escaped_braces_literal(medical_org: Path) -> None:
     try:
         runner = StoryRunner(session, story, lambda: 0.0)
         assert runner.fill(story.scenes[0].title) == "Type {hero.maria}"
+        # A prospect's name is a value, never read as placeholders itself.
+        runner.live.prospect = "{hero.maria} & {{Co}}"
+        assert runner.fill("For {prospect}") == "For {hero.maria} & {{Co}}"
     finally:
         session.close()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("CS-{n:06}", "CS-000042"),
+        ("{n}", "42"),
+        ("{n.__class__.__mro__}", "{n.__class__.__mro__}"),
+        ("{n:>999999999}", "{n:>999999999}"),
+        ("{0}{n!r}", "{0}{n!r}"),
+        ("{{n}} {n:8}", "{n}       42"),
+    ],
+)
+def test_an_org_files_auto_number_is_never_a_python_format(fmt: str, expected: str) -> None:
+    """A live action numbers a new case from the org's metadata, which a crafted org file can
+    set to anything: only {n} and its widths are read; the rest stays as written."""
+    from demoorg.content.template import auto_number
+
+    assert auto_number(fmt, 42) == expected
