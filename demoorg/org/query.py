@@ -221,6 +221,11 @@ class TileData:
     bucket: str | None = None
     group_type: str | None = None
     aggregate: str = "count"
+    #: The tile's own filter (``[field, op, value]`` clauses) and the field path it groups by.
+    where: tuple[tuple[str, str, Any], ...] = ()
+    group_by: str | None = None
+    #: Whether the last group is the rest added up (``"Other"`` on a pie), which opens no list.
+    other: bool = False
 
     @property
     def total(self) -> float:
@@ -949,6 +954,11 @@ class OrgReader:
             object=obj,
             bucket=tile.get("bucket"),
             aggregate=tile.get("aggregate") or "count",
+            where=tuple(
+                (f, op, tuple(v) if isinstance(v, list) else v)
+                for f, op, v in (tile.get("where") or {}).get("clauses") or []
+            ),
+            group_by=tile.get("group_by") if tile["kind"] != "metric" else None,
         )
         agg = tile.get("aggregate") or "count"
         if agg == "count":
@@ -992,10 +1002,53 @@ class OrgReader:
             if tile["kind"] in ("pie", "donut") and len(series) > top:
                 rest = sum(v for _, v in series[top - 1 :])
                 series = [*series[: top - 1], ("Other", rest)]
+                data.other = True
             elif len(series) > top:
                 series = series[:top]
         data.series = series
         return data
+
+    def drill(self, data: TileData, index: int) -> tuple[tuple[str, str, Any], ...] | None:
+        """The conditions of the records behind one group of a chart: the tile's filter and the
+        group's value (a date bucket becomes a range of days, a lookup's name a condition on the
+        looked-up record's name). None for the rest added up as "Other" and for groups that
+        cannot be told apart by a condition.
+
+        A list filtered by them counts what the group counts, so a bar opens its own records.
+        """
+        if data.group_by is None or not 0 <= index < len(data.series):
+            return None
+        if data.other and index == len(data.series) - 1:
+            return None
+        key = data.series[index][0]
+        path = data.group_by
+        col = self.column(data.object, path)
+        if key is None or key == "":
+            return (*data.where, (path, "blank", True))
+        if data.bucket:
+            start = _bucket_start(str(key), data.bucket)
+            end = _bucket_start(_next_bucket(str(key), data.bucket), data.bucket)
+            return (*data.where, (path, "gte", start), (path, "lt", end))
+        if path == RECORD_TYPE or col.field.name == "RecordTypeId":
+            return None  # grouped by the record type's label, which conditions do not name
+        if col.type == "lookup":
+            _, f = self.final_field(data.object, path)
+            names = {self._name_field(t) for t in self._targets(f)}
+            if len(names) != 1:
+                return None
+            return (*data.where, (f"{path}.{names.pop()}", "eq", key))
+        if col.type == "boolean":
+            return (*data.where, (path, "eq", bool(key)))
+        return (*data.where, (path, "eq", key))
+
+
+def _bucket_start(key: str, bucket: str) -> str:
+    """The first day of a bucket key (``2026-03`` → ``2026-03-01``, ``2026-Q2`` → ``2026-04-01``)."""
+    if bucket == "year":
+        return f"{key}-01-01"
+    if bucket == "quarter":
+        return f"{key[:4]}-{3 * int(key[-1]) - 2:02d}-01"
+    return f"{key}-01"
 
 
 def _tile_format(reader: OrgReader, tile: dict[str, Any]) -> str:

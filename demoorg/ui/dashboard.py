@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCharts import (
     QAreaSeries,
@@ -360,10 +362,17 @@ class TileCard(Card):
     def __init__(self, data: TileData, fmt: Formatter, brand: str) -> None:
         super().__init__(margins=16)
         self.data = data
+        self.fmt = fmt
+        #: ``drill_where(i)``: the conditions of the records behind group ``i`` (set by the page).
+        self.drill_where: Callable[[int], Any] | None = None
         head = QHBoxLayout()
         title = label(data.label, "cardTitle")
         head.addWidget(title, 1)
-        link = LinkLabel("View records", Location.list(data.object).href())
+        # The records the tile counts: its own filter, named after the tile.
+        records = Location("list", data.object, where=data.where, title=data.label)
+        link = LinkLabel(
+            "View records", (records if data.where else Location.list(data.object)).href()
+        )
         link.activated.connect(self.link_activated)
         head.addWidget(link, 0, Qt.AlignmentFlag.AlignTop)
         self.body.addLayout(head)
@@ -386,6 +395,38 @@ class TileCard(Card):
             caption = "Total"
         self.chart_view = ChartView(chart, centre, caption)
         self.body.addWidget(self.chart_view, 1)
+        _connect_clicks(chart, data, self.open_group)
+        self.chart_view.setToolTip("Click a bar, slice or point to open its records")
+        self.chart_view.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def open_group(self, index: int) -> None:
+        """Opens the records behind one group of the chart (``index`` in ``data.series``)."""
+        if self.drill_where is None:
+            return
+        where = self.drill_where(index)
+        if where is None:
+            return
+        key = self.data.series[index][0]
+        title = f"{self.data.label}: {group_label(self.fmt, self.data, key)}"
+        self.link_activated.emit(
+            Location("list", self.data.object, where=where, title=title).href()
+        )
+
+
+def _connect_clicks(chart: QChart, data: TileData, open_group: Callable[[int], None]) -> None:
+    """Calls ``open_group(i)`` with the ``data.series`` index of the bar, slice or point clicked."""
+    n = len(data.series)
+    for series in chart.series():
+        if isinstance(series, QHorizontalBarSeries | QHorizontalStackedBarSeries):
+            # Bars run bottom-up: the first row drawn is the last group.
+            for bar in series.barSets():
+                if bar.label():  # the funnel's transparent spacer has no label
+                    bar.clicked.connect(lambda i: open_group(n - 1 - i))
+        elif isinstance(series, QPieSeries):
+            for i, sl in enumerate(series.slices()):
+                sl.clicked.connect(lambda i=i: open_group(i))
+        elif isinstance(series, QLineSeries | QAreaSeries):
+            series.clicked.connect(lambda pt: open_group(round(pt.x())))
 
 
 def chart_height(data: TileData) -> int:
@@ -552,6 +593,7 @@ class DashboardWidget(QScrollArea):
             self.frames[tile["key"]] = card
             return card
         tc = TileCard(results[tile["key"]], self.fmt, self.brand)
+        tc.drill_where = lambda i, data=tc.data: self.reader.drill(data, i)
         tc.link_activated.connect(self.link_activated)
         self.cards[tile["key"]] = tc
         self.frames[tile["key"]] = tc

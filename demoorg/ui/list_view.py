@@ -171,7 +171,20 @@ class ListViewWidget(QWidget):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        if loc.where:
+        first = loc.where[0] if loc.where else None
+        of_record = (
+            first is not None
+            and len(loc.where) == 1
+            and first[1] == "eq"
+            and first[0] in info.fields
+            and info.fields[first[0]].is_lookup
+        )
+        if loc.where and not of_record:
+            # A chart's group or a tile's filter: named after the tile ("Open Cases: High").
+            self.title.setText(info.plural)
+            self.chip.setText(f"{loc.title or 'Filtered'}   ✕")
+            self.chip.show()
+        elif loc.where:
             self.title.setText(f"{info.plural} of {loc.title}" if loc.title else info.plural)
             field = loc.where[0][0]
             flabel = info.fields[field].label if field in info.fields else field

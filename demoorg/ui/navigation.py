@@ -7,7 +7,9 @@ and tests all speak the same language.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,7 @@ class Location:
     object: str | None = None
     id: str | None = None
     key: str | None = None
-    where: tuple[tuple[str, str, str], ...] = ()
+    where: tuple[tuple[str, str, Any], ...] = ()
     title: str = ""
 
     @staticmethod
@@ -52,9 +54,20 @@ class Location:
             return f"record:{self.object}/{self.id}"
         if self.kind == "list" and not self.where:
             return f"list:{self.object}"
-        if self.kind == "list":
+        if (
+            self.kind == "list"
+            and not self.title
+            and all(
+                op == "eq" and isinstance(v, str) and not set(v) & set("&=#")
+                for _f, op, v in self.where
+            )
+        ):
             conds = "&".join(f"{f}={v}" for f, _op, v in self.where)
             return f"list:{self.object}?{conds}"
+        if self.kind == "list":
+            # Any other filter (a chart's group: ranges, blanks, numbers) goes as JSON.
+            data = {"where": [list(c) for c in self.where], "title": self.title}
+            return f"list:{self.object}#{json.dumps(data, ensure_ascii=False)}"
         if self.kind in ("dashboard", "search"):
             return f"{self.kind}:{self.key}"
         return "home:"
@@ -68,6 +81,14 @@ class Location:
         if kind == "record" and "/" in rest:
             obj, rid = rest.split("/", 1)
             return Location.record(obj, rid)
+        if kind == "list" and "#" in rest:
+            obj, _, data = rest.partition("#")
+            try:
+                spec = json.loads(data)
+                where = tuple((str(f), str(op), _plain(v)) for f, op, v in spec["where"])
+                return Location("list", obj, where=where, title=str(spec.get("title") or ""))
+            except (ValueError, KeyError, TypeError):
+                return None
         if kind == "list" and rest:
             obj, _, query = rest.partition("?")
             where = tuple(
@@ -87,6 +108,11 @@ class Location:
         if self.kind == "dashboard":
             return f"dashboard:{self.key}"
         return None
+
+
+def _plain(value: Any) -> Any:
+    """A condition's value from JSON: lists become tuples (as ``in`` conditions hold them)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 @dataclass(slots=True)

@@ -358,3 +358,65 @@ def test_offsets_and_dates() -> None:
     assert parse_date(None) is None and parse_date("soon") is None
     assert relative_day(date(2026, 11, 24), as_of) == "Tomorrow"
     assert relative_day(date(2026, 11, 20), as_of) == "3 days ago"
+
+
+# --- drilling into a chart --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped_readers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, OrgReader]]:
+    """A small org of every shipped industry, opened for reading."""
+    from demoorg.content.paths import BUILTIN_INDUSTRIES
+    from demoorg.content.releases import parse_release
+    from demoorg.content.template import load_template
+    from demoorg.seeders.build import build_org
+    from demoorg.seeders.plan import BuildParams
+
+    folder = tmp_path_factory.mktemp("drill-orgs")
+    readers = {}
+    for industry in ("medical", "telecom", "finance", "transportation"):
+        tpl = load_template(BUILTIN_INDUSTRIES / industry)
+        out = folder / f"{industry}.demoorg"
+        params = BuildParams(
+            industry=industry,
+            seed=5,
+            size=1500,
+            size_name="1500",
+            locale="en_US",
+            as_of=date(2026, 11, 23),
+            release=parse_release("Winter '27"),
+        )
+        build_org(tpl, params, out)
+        readers[industry] = OrgReader(open_org(out))
+    yield readers
+    for r in readers.values():
+        r.org.close()
+
+
+@pytest.mark.parametrize("industry", ["medical", "telecom", "finance", "transportation"])
+def test_every_chart_group_opens_the_records_it_counts(
+    shipped_readers: dict[str, OrgReader], industry: str
+) -> None:
+    """For every group of every chart on every dashboard, the records a click opens (the tile's
+    filter and the group's value) add up to the group's figure: the same count, sum or average."""
+    reader = shipped_readers[industry]
+    drilled = 0
+    for dash in reader.dashboards():
+        for spec in dash["tiles"]:
+            if spec["kind"] == "metric" or not spec.get("group_by"):
+                continue
+            data = reader.tile(spec)
+            for i, (key, value) in enumerate(data.series):
+                where = reader.drill(data, i)
+                if where is None:
+                    assert (key == "Other" and data.other) or spec["group_by"] == "RecordType"
+                    continue
+                if value == 0:
+                    continue  # an empty bucket between two others: nothing to open
+                again = reader.tile(
+                    {**spec, "kind": "metric", "group_by": None, "where": {"clauses": where}}
+                )
+                assert again.value == pytest.approx(value), (spec["key"], key, where)
+                assert reader.count(ListSpec(data.object, where=where)) > 0
+                drilled += 1
+    assert drilled >= 10

@@ -118,3 +118,44 @@ def test_tile_links_open_the_list(window, qtbot) -> None:  # type: ignore[no-unt
     show(window, qtbot, "care-team")
     window.dashboard.cards["active-plans"].link_activated.emit(Location.list("CarePlan").href())
     assert window.history.current == Location.list("CarePlan")
+
+
+def test_a_click_on_a_bar_or_slice_opens_its_records(window, medical_org: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Clicking the top bar of "conditions" opens the active health conditions of that name, and
+    Back returns to the dashboard; a donut slice opens its appointments; "View records" keeps the
+    tile's filter."""
+    from demoorg.ui.widgets import LinkLabel
+
+    dash = show(window, qtbot, "care-team")
+    card = dash.cards["conditions"]
+    bars = card.chart_view.chart().series()[0].barSets()[0]
+    top_name, top_count = sql(
+        medical_org,
+        "SELECT ProblemName, COUNT(*) FROM HealthCondition WHERE ConditionStatus = 'Active' "
+        "GROUP BY ProblemName ORDER BY COUNT(*) DESC, ProblemName LIMIT 1",
+    )[0]
+    bars.clicked.emit(bars.count() - 1)  # the top bar: the series runs bottom-up
+    page = window.current_page()
+    assert page is window.list_view
+    assert page.model.total == top_count
+    assert page.chip.text().startswith(f"{card.data.label}: {top_name}")
+    window.back()
+    assert window.current_page() is dash
+    qtbot.waitUntil(lambda: "appt-status" in dash.cards, timeout=30_000)
+
+    donut = dash.cards["appt-status"].chart_view.chart().series()[0]
+    first = donut.slices()[0]
+    status = first.label().split("  ")[0]
+    ((n,),) = sql(medical_org, f"SELECT COUNT(*) FROM ServiceAppointment WHERE Status = '{status}'")
+    first.clicked.emit()
+    assert window.current_page() is window.list_view
+    assert window.list_view.model.total == n
+    window.back()
+
+    card = show(window, qtbot, "care-team").cards["conditions"]
+    ((active,),) = sql(
+        medical_org, "SELECT COUNT(*) FROM HealthCondition WHERE ConditionStatus = 'Active'"
+    )
+    (link,) = [w for w in card.findChildren(LinkLabel) if "View records" in w.text()]
+    window.open_href(link.href)
+    assert window.list_view.model.total == active
