@@ -23,6 +23,9 @@ from demoorg.content.template import load_template
 from demoorg.seeders.build import BuildResult, build_org
 from demoorg.seeders.plan import BuildParams
 
+#: Qt fixtures (themed app, settings, the GUI-thread GC guard) for the tests that ask for them.
+pytest_plugins = ["qt_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 INDUSTRIES = REPO / "industries"
 CORE = INDUSTRIES / "_core"

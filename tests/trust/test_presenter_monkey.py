@@ -499,31 +499,8 @@ def qt_problems(qtlog: Any, seen: int) -> list[str]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def gui_thread_gc(qapp: QApplication) -> Iterator[None]:
-    """Garbage collection on the GUI thread only, as in the app (see demoorg.ui.gcguard)."""
-    import gc
-
-    from demoorg.ui import gcguard
-
-    guard = gcguard.install(qapp)
-    yield
-    guard.timer.stop()
-    gc.enable()
-
-
-@pytest.fixture
-def themed_app(qapp: QApplication) -> QApplication:
-    from demoorg.ui import theme
-
-    theme.apply(qapp)
-    return qapp
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Iterator[QSettings]:
-    s = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    yield s
-    s.sync()
+def _gc_on_the_gui_thread(gui_thread_gc: None) -> None:
+    """The presenter runs with the app's GC guard (see tests/qt_fixtures.py)."""
 
 
 @pytest.fixture

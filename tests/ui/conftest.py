@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 
 from demoorg.content import model as m
 from demoorg.content.releases import parse_release
@@ -55,31 +52,8 @@ def summaries(medical_template: m.TemplateDef) -> list:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def gui_thread_gc(qapp: QApplication) -> Iterator[None]:
-    """Garbage collection on the GUI thread only, as in the app (see demoorg.ui.gcguard)."""
-    import gc
-
-    from demoorg.ui import gcguard
-
-    guard = gcguard.install(qapp)
-    yield
-    guard.timer.stop()
-    gc.enable()
-
-
-@pytest.fixture
-def themed_app(qapp: QApplication) -> QApplication:
-    from demoorg.ui import theme
-
-    theme.apply(qapp)
-    return qapp
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Iterator[QSettings]:
-    s = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    yield s
-    s.sync()
+def _gc_on_the_gui_thread(gui_thread_gc: None) -> None:
+    """Every UI test runs with the app's GC guard (see tests/qt_fixtures.py)."""
 
 
 @pytest.fixture
