@@ -54,7 +54,12 @@ class Org:
     def counts(self) -> dict[str, int]:
         return {o["name"]: self.count(o["name"]) for o in self.objects()}
 
+    #: Set by :meth:`close`; work scheduled before (a dashboard's tiles) checks it, since the
+    #: engine would otherwise open a new connection that nothing closes.
+    closed: bool = False
+
     def close(self) -> None:
+        self.closed = True
         self.engine.dispose()
 
     def __enter__(self) -> Org:

@@ -516,11 +516,14 @@ class DashboardWidget(QScrollArea):
         # Computed on the GUI thread right after the frames are painted. A worker thread made
         # Python's garbage collector finalise Qt objects off the GUI thread, which crashes.
         generation = self._generation
-        QTimer.singleShot(0, lambda: self._compute(generation))
+        # With the page as context: a page dropped meanwhile (another org opened) computes nothing.
+        QTimer.singleShot(0, self, lambda: self._compute(generation))
 
     def _compute(self, generation: int) -> None:
         if generation != self._generation:
             return  # another dashboard was asked for meanwhile
+        if self.reader.org.closed:
+            return  # the org was closed (another one opened) before its tiles were computed
         try:
             results = {t["key"]: self.reader.tile(t) for t in self._tile_specs}
         except Exception as exc:  # shown on the dashboard as one line

@@ -159,3 +159,21 @@ def test_a_click_on_a_bar_or_slice_opens_its_records(window, medical_org: Path, 
     (link,) = [w for w in card.findChildren(LinkLabel) if "View records" in w.text()]
     window.open_href(link.href)
     assert window.list_view.model.total == active
+
+
+def test_an_org_closed_before_its_dashboard_is_computed_opens_no_new_connection(
+    window, medical_org: Path, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    """Opening another org right after asking for a dashboard closes the first org for good: the
+    tiles it had scheduled are not computed on it (which would reconnect, and on a server org
+    leave a connection open that nothing closes)."""
+    from sqlalchemy import event
+
+    first = window.org
+    assert window.navigate(Location.dashboard("care-team"))
+    connects: list[object] = []
+    event.listen(first.engine, "connect", lambda *_: connects.append(1))
+    assert window.open_path(str(medical_org))
+    assert window.org is not first and first.closed
+    qtbot.wait(50)  # the event loop runs what was scheduled
+    assert connects == []
