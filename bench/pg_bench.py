@@ -42,6 +42,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# The project, found from this file's location (so an installed demoorg is not required).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SHAPE = BENCH / "crm_shape"
