@@ -204,6 +204,9 @@ class Rollup:
     op: str  # count | sum | min | max
     of: str | None
     where: Where = field(default_factory=Where)
+    #: No matching child leaves the field blank rather than 0 (a count that does not apply to
+    #: this kind of parent: a carrier's "shipments shipped").
+    blank_when_none: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -984,12 +984,13 @@ def parse_source(sec: Section, ftype: str, where: str) -> Any:
         op = rs.take("op", str, "count")
         of = rs.take("of", str, None)
         rwhere = _parse_where(rs, "where")
+        blank_when_none = rs.take("blank_when_none", bool, False)
         rs.finish()
         if op not in ("count", "sum", "min", "max"):
             raise rs.error(f"rollup op {op!r} is unknown (expected count, sum, min or max)", "op")
         if op != "count" and of is None:
             raise rs.error(f"rollup {op} needs 'of' (expected the child field to {op})", "op")
-        return m.Rollup(child, via, op, of, rwhere)
+        return m.Rollup(child, via, op, of, rwhere, blank_when_none)
     if kind == "cases":
         raw = sec.take("cases", list)
         cases = []

@@ -597,6 +597,8 @@ class LiveData:
         if src["op"] == "sum" and decimals is not None:
             # As the build does: sums of floats drift, money is kept to its cents.
             agg = f"ROUND(CAST({agg} AS NUMERIC), {int(decimals)})"
+        if src.get("blank_when_none"):
+            agg = f"CASE WHEN COUNT(*) = 0 THEN NULL ELSE {agg} END"
         cond, params = self.condition_sql(src["child"], clauses) if clauses else ("1 = 1", [])
         value = conn.exec_driver_sql(
             f"SELECT {agg} FROM {quote(src['child'])} t "

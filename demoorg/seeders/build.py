@@ -399,6 +399,8 @@ def _rollups(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
                     if src.op == "sum" and f.decimals is not None:
                         # Sums of floats drift (159012.71000000002); money is kept to its cents.
                         agg = writer.round_sql(agg, f.decimals)
+                    if src.blank_when_none:
+                        agg = f"CASE WHEN {count} = 0 THEN NULL ELSE {agg} END"
                     return agg
 
                 pending.append(

@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from demoorg.content.template import load_template
 
 SHOP = """\
@@ -149,3 +151,49 @@ def test_min_keeps_a_date_after_another(write_template, build, query, tmp_path):
         "WHERE t.CreatedDate < s.CreatedDate",
     )[0][0]
     assert early == 0
+
+
+HUB = """\
+industry: hub
+label: Hub
+objects:
+  Site:
+    count: 40
+    fields:
+      Name: {type: text, sequence: "Site {n}"}
+      Kind: {values: {Shipper: 1, Carrier: 1}}
+      Shipped: {type: number, rollup: {child: Load, via: ShipperId, op: count, blank_when_none: true}}
+      Weight: {type: number, rollup: {child: Load, via: ShipperId, op: sum, of: Tons, blank_when_none: true}}
+      Hauled: {type: number, rollup: {child: Load, via: CarrierId, op: count}}
+  Load:
+    parent: {field: ShipperId, object: Site, where: {Kind: Shipper}, per_parent: {min: 0, max: 4}}
+    fields:
+      Name: {type: text, sequence: "L-{n:04}"}
+      ShipperId: {type: lookup, reference_to: [Site]}
+      CarrierId: {type: lookup, to: Site, where: {Kind: Carrier}}
+      Tons: {type: number, between: [1, 20]}
+"""
+
+
+def test_a_rollup_blank_when_none_leaves_parents_without_children_empty(
+    write_template: Callable[..., Path], build: Callable[..., Any], query: Any, tmp_path: Path
+) -> None:
+    """Carriers ship nothing: their "shipped" count and weight stay empty, not 0, while shippers
+    get their counts and a plain count ("hauled") still gives carriers and shippers 0."""
+    tpl = load_template(write_template(HUB, name="hub"))
+    out = tmp_path / "hub.demoorg"
+    build(out, tpl=tpl, size=200, force=True)
+    rows = query(
+        out,
+        "SELECT s.Kind, s.Shipped, s.Weight, s.Hauled, "
+        "(SELECT COUNT(*) FROM Load l WHERE l.ShipperId = s.Id), "
+        "(SELECT SUM(Tons) FROM Load l WHERE l.ShipperId = s.Id), "
+        "(SELECT COUNT(*) FROM Load l WHERE l.CarrierId = s.Id) FROM Site s",
+    )
+    assert {kind for kind, *_ in rows} == {"Shipper", "Carrier"}
+    for kind, shipped, weight, hauled, n, tons, n_hauled in rows:
+        if n == 0:
+            assert (shipped, weight) == (None, None), kind
+        else:
+            assert (shipped, weight) == (n, pytest.approx(tons)), kind
+        assert hauled == n_hauled
