@@ -439,3 +439,50 @@ def test_the_command_line_takes_a_server_org_to_present(
 def test_an_org_that_is_not_on_the_server(pg_target: Callable[[str], PgTarget]) -> None:
     with pytest.raises(OrgError, match="no org 'nowhere'"):
         open_session(pg_target("nowhere"), TODAY)
+
+
+def test_the_app_presents_a_server_org_with_clicker_keys(
+    pairs: dict[str, Pair], qtbot: Any, themed_app: Any, settings: Any
+) -> None:
+    """The presenter console and audience window on a server org: PgDn through the story, the
+    audience on each scene's target, R R back to the start state, and the session's schemas gone
+    once the presentation ends."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from demoorg.ui.presenter import run_presenter
+
+    pair = pairs["medical"]
+    story = BUILTIN_INDUSTRIES / "medical" / "stories" / "cfo-care-gaps.yaml"
+    baseline = schema_hashes(pair.pg)
+    p = run_presenter(str(pair.pg), story, today=TODAY, settings=settings)
+    qtbot.addWidget(p.console)
+    qtbot.addWidget(p.audience)
+    try:
+        assert p.session.on_server
+        working = p.session.working
+        start = schema_hashes(working)
+
+        def press(key: Qt.Key) -> None:
+            p.console.activateWindow()
+            qtbot.keyClick(p.console, key)
+            qtbot.waitUntil(lambda: not p.busy, timeout=10_000)
+            QApplication.processEvents()
+
+        moves = 0
+        while not p.view.is_last and moves < 40:
+            press(Qt.Key.Key_PageDown)
+            show = p.runner.view().show
+            target = {"record": show.record_id, "list": show.object, "dashboard": show.dashboard}
+            assert p.audience.shown() == (show.kind, target[show.kind])
+            moves += 1
+        assert p.runner.applied, "the story's live actions ran on the server"
+        assert schema_hashes(working) != start
+        press(Qt.Key.Key_R)
+        press(Qt.Key.Key_R)
+        assert p.runner.index == p.runner.available[0] and not p.runner.applied
+        assert schema_hashes(working) == start
+    finally:
+        p.end()
+    assert not session_schemas_on(pair.pg) & {working.name}
+    assert schema_hashes(pair.pg) == baseline
