@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
@@ -63,5 +64,22 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     app = make_app(argv)
     win = create_main_window()
     remove_leftovers(leftover_folders(r.path for r in win.recent()))
+    sys.excepthook = problem_hook(win, sys.excepthook)
     win.show()
     return app.exec()
+
+
+def problem_hook(win: MainWindow, previous: Any) -> Any:
+    """An exception hook for errors raised in the app's event handlers.
+
+    Qt calls Python handlers from its event loop, where an exception only ends up in the
+    terminal: the traceback still goes there (for a bug report), and the window says what went
+    wrong in one line.
+    """
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        previous(kind, exc, tb)
+        if isinstance(exc, Exception):
+            win.report_problem(exc)
+
+    return hook

@@ -90,6 +90,23 @@ class ShortcutsDialog(QDialog):
         )
 
 
+def problem_text(exc: BaseException, location: str | None) -> str:
+    """One line for an error met while reading an org: what failed and what to do."""
+    if isinstance(exc, DBAPIError):
+        where = location or "the org"
+        target = parse_target(where) if "://" in where else None
+        if isinstance(target, PgTarget):  # "northwind_medical on demo-db/demos", as recent orgs say
+            where = f"{target.name} on {target.url.host or 'localhost'}/{target.url.database or ''}"
+        return (
+            f"{where} cannot be read: {reason(exc)}. Check the connection, then reopen the org "
+            "from the start page."
+        )
+    if isinstance(exc, DemoOrgError):
+        return str(exc)
+    first = " ".join(str(exc).split())
+    return f"Something went wrong: {type(exc).__name__}: {first}"[:300]
+
+
 def dropped_packs(mime: Any) -> list[str]:
     """The local ``.demopack`` files among dropped URLs."""
     if not mime.hasUrls():
@@ -170,6 +187,11 @@ class MainWindow(QMainWindow):
         self.nav.app_selected.connect(self.set_app)
         lay.addWidget(self.header)
         lay.addWidget(self.nav)
+        # A problem met while reading the org (a team server gone away): one line over the page.
+        self.problem = label("", "errorBox", wrap=True)
+        self.problem.setContentsMargins(12, 6, 12, 6)
+        self.problem.hide()
+        lay.addWidget(self.problem)
         self.stack = QStackedWidget()
         lay.addWidget(self.stack, 1)
         self.setCentralWidget(central)
@@ -819,7 +841,17 @@ class MainWindow(QMainWindow):
             self._show(loc)
             self._after_move(loc)
 
+    def report_problem(self, exc: BaseException) -> None:
+        """Shows an error raised while a page was reading the org, as one line over the page.
+
+        The app's exception hook calls it (see :func:`demoorg.ui.app.run_app`): a team server
+        that goes away while the user browses says so instead of leaving the page half drawn.
+        """
+        self.problem.setText(problem_text(exc, self.org.location if self.org else None))
+        self.problem.show()
+
     def _after_move(self, loc: Location) -> None:
+        self.problem.hide()  # the page now shown was read without trouble
         self.header.back.setEnabled(self.history.can_go_back())
         self.header.forward.setEnabled(self.history.can_go_forward())
         self.actions["demoorg.nav.back"].setEnabled(self.history.can_go_back())

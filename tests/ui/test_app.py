@@ -278,3 +278,31 @@ def test_a_demo_pack_dropped_on_the_window_is_installed(
         "\n" not in win.start_page.error.text() and "not a demo pack" in win.start_page.error.text()
     )
     assert not (user_industries() / "broken").exists()
+
+
+def test_an_error_in_an_event_handler_is_one_line_over_the_page(
+    qtbot, themed_app, settings, summaries, medical_org
+) -> None:  # type: ignore[no-untyped-def]
+    """A team server going away while the user browses: the exception raised in a Qt handler
+    still reaches the terminal, and the window says in one line what failed and what to do; the
+    next page shown without trouble clears it."""
+    from sqlalchemy.exc import OperationalError
+
+    from demoorg.ui.app import problem_hook
+
+    win = new_window(qtbot, settings, summaries)
+    assert win.open_path(str(medical_org))
+    printed: list[BaseException] = []
+    hook = problem_hook(win, lambda kind, exc, tb: printed.append(exc))
+    lost = OperationalError("SELECT 1", {}, Exception("server closed the connection\nunexpectedly"))
+    hook(OperationalError, lost, None)
+    assert printed == [lost]
+    assert win.problem.isVisible()
+    text = win.problem.text()
+    assert "\n" not in text
+    assert text.startswith(f"{medical_org} cannot be read: server closed the connection")
+    assert "reopen the org" in text
+    hook(ValueError, ValueError("odd\nvalue"), None)
+    assert win.problem.text() == "Something went wrong: ValueError: odd value"
+    assert win.navigate(Location.list("Contact"))
+    assert not win.problem.isVisible()
