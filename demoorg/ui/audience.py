@@ -114,7 +114,7 @@ class AudienceWindow(QWidget):
         b = meta.get("build", {})
         self.header.chip.setText(f"{b.get('release', '')} · API {b.get('api_version', '')}")
         self.header.search.setPlaceholderText("Search…")
-        self.nav = NavBar()
+        self.nav = NavBar(interactive=False)
         self.nav.setMinimumWidth(300)
         lay.addWidget(self.header)
         lay.addWidget(self.nav)

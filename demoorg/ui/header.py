@@ -84,9 +84,13 @@ class NavBar(QFrame):
     tab_selected = Signal(str)  # an object name or "dashboard:<key>"
     app_selected = Signal(str)  # an app key
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, interactive: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("navBar")
+        if not interactive:
+            # The audience window's tabs follow the story: a click on the projected window must
+            # not open a menu or move the underline the customers see.
+            self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.lay = QHBoxLayout(self)
         self.lay.setContentsMargins(10, 0, 10, 0)
         self.lay.setSpacing(0)

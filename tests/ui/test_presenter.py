@@ -304,3 +304,25 @@ def test_the_audience_refreshes_after_a_live_action(qtbot, present, industry_org
     assert p.runner.step == 1
     assert len(p.audience.record_page.activities) == before + 1
     assert "✓" in p.console.actions_box.itemAt(0).widget().text()
+
+
+def test_a_click_on_the_audience_tabs_changes_nothing_the_customers_see(
+    qtbot, present, industry_orgs
+) -> None:  # type: ignore[no-untyped-def]
+    """The audience window's tabs follow the story: a click on one (through the window, as a
+    mouse does) neither moves the underline nor opens the app launcher."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    p = present(industry_orgs["medical"], MEDICAL_STORY)
+    settle(qtbot, p)
+    nav = p.audience.nav
+    checked = {t: b.isChecked() for t, b in nav.tabs.items()}
+    other = next(b for t, b in nav.tabs.items() if b.isVisible() and not b.isChecked())
+    for widget in (other, nav.launcher):
+        where = widget.mapTo(p.audience, widget.rect().center())
+        QTest.mouseClick(p.audience.windowHandle(), Qt.MouseButton.LeftButton, pos=QPoint(where))
+        QApplication.processEvents()
+    assert {t: b.isChecked() for t, b in nav.tabs.items()} == checked
+    assert not nav.launcher_menu.isVisible()
+    assert p.audience.shown() == expected(p)
