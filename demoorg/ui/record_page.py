@@ -230,11 +230,13 @@ class RecordPageWidget(QScrollArea):
         titles.addWidget(title)
         top.addLayout(titles, 1)
         card.body.addLayout(top)
-        highlights = [h for h in layout.highlights if h != info.name_field][:6]
+        # An empty highlight (a carrier's on-time rate, which only shippers have) reads as a
+        # gap in the data: the highlights show the fields this record has.
+        cells = [(h, self._cell(rec, h)) for h in layout.highlights if h != info.name_field]
+        highlights = [h for h, cell in cells if cell.text][:6]
         if highlights:
-            items = [
-                (self.reader.column(rec.object, h).label, self._cell(rec, h)) for h in highlights
-            ]
+            by_path = dict(cells)
+            items = [(self.reader.column(rec.object, h).label, by_path[h]) for h in highlights]
             grid = self._canvas(FieldGrid(items, columns=max(4, len(items)), big=True, rules=False))
             for i, h in enumerate(highlights):
                 self.field_cells[h] = (grid, i)

@@ -201,3 +201,27 @@ def test_app_switcher_and_tabs(window) -> None:  # type: ignore[no-untyped-def]
     window.actions["demoorg.nav.next_tab"].trigger()
     assert window.history.current == Location.list("Account")
     assert window.nav.tabs["Account"].isChecked()
+
+
+def test_highlights_show_the_fields_the_record_has(window, medical_org: Path) -> None:  # type: ignore[no-untyped-def]
+    """A hospital has no medical record number: its highlights leave the MRN out, while a
+    patient's show it."""
+    mrn = "HealthCloudGA__MedicalRecordNumber__c"
+    ((org_id,),) = sql(
+        medical_org,
+        f"SELECT a.Id FROM Account a JOIN RecordType r ON r.Id = a.RecordTypeId "
+        f"WHERE r.DeveloperName != 'Patient' AND a.{mrn} IS NULL ORDER BY a.Id LIMIT 1",
+    )
+    ((patient_id,),) = sql(
+        medical_org, f"SELECT Id FROM Account WHERE {mrn} IS NOT NULL ORDER BY Id LIMIT 1"
+    )
+    assert window.navigate(Location.record("Account", org_id))
+    grid, _ = window.record_page.field_cells["Phone"]
+    assert (
+        mrn not in window.record_page.field_cells
+        or window.record_page.field_cells[mrn][0] is not grid
+    )
+    assert all(cell.text for _, cell in grid.items)
+    assert window.navigate(Location.record("Account", patient_id))
+    grid, i = window.record_page.field_cells[mrn]
+    assert grid.items[i][1].text
