@@ -65,7 +65,7 @@ def check_locale(locale: str) -> str:
 
 
 #: Raise when the way master lists are made changes (cached lists are then made anew).
-MASTER_FORMAT = 3
+MASTER_FORMAT = 4
 
 #: Values per cached master list; a build samples its pools from it.
 MASTER_SIZE = 2000
@@ -303,6 +303,10 @@ def _clean(method: str, value: Any) -> Any:
     if method == "phone_number":
         # Desk extensions ("x072") read as noise in a demo; real CRM data rarely has them.
         value = _EXTENSION.sub("", value)
+        # Faker writes some NANP numbers with the dialling prefix of a call from abroad
+        # ("001-202-…"); a CRM stores them as +1.
+        if value.startswith("001-"):
+            value = "+1-" + value[4:]
     return value
 
 

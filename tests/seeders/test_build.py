@@ -528,3 +528,21 @@ def test_as_of_date_moves_the_dates(tmp_path: Path, build: Build, query: Query) 
     (a,) = query(tmp_path / "a.demoorg", "SELECT MAX(CreatedDate) FROM Account")[0]
     (b,) = query(tmp_path / "b.demoorg", "SELECT MAX(CreatedDate) FROM Account")[0]
     assert a < "2026-11-23" < b < "2027-11-23"
+
+
+def test_us_phone_numbers_are_stored_as_a_crm_stores_them(core_org: Path, query: Query) -> None:
+    """Faker writes some US numbers with the prefix for dialling from abroad ("001-202-…"); an org
+    stores them as +1, and every area code is a geographic one."""
+    phones = [
+        p
+        for (p,) in query(
+            core_org,
+            "SELECT Phone FROM Contact WHERE Phone IS NOT NULL "
+            "UNION ALL SELECT Phone FROM Account WHERE Phone IS NOT NULL",
+        )
+    ]
+    assert len(phones) > 100
+    assert not [p for p in phones if p.startswith("001")]
+    assert any(p.startswith("+1-") for p in phones)
+    areas = {re.sub(r"\D", "", p).removeprefix("1")[:3] for p in phones}
+    assert not {a for a in areas if a[1] == "9" or a[1] == a[2] or a[:2] in ("37", "96")}
