@@ -597,14 +597,20 @@ class LiveData:
         if src["op"] == "sum" and decimals is not None:
             # As the build does: sums of floats drift, money is kept to its cents.
             agg = f"ROUND(CAST({agg} AS NUMERIC), {int(decimals)})"
-        if src.get("blank_when_none"):
-            agg = f"CASE WHEN COUNT(*) = 0 THEN NULL ELSE {agg} END"
         cond, params = self.condition_sql(src["child"], clauses) if clauses else ("1 = 1", [])
         value = conn.exec_driver_sql(
             f"SELECT {agg} FROM {quote(src['child'])} t "
             f"WHERE t.{quote(src['via'])} = ? AND ({cond})",
             (pid, *params),
         ).scalar_one()
+        if (
+            src.get("blank_when_none")
+            and not conn.exec_driver_sql(
+                f"SELECT 1 FROM {quote(src['child'])} t WHERE t.{quote(src['via'])} = ? LIMIT 1",
+                (pid,),
+            ).first()
+        ):
+            value = None  # as the build leaves it: no child at all through the lookup
         before = self._read_row(conn, parent, pid)
         if before is None or before.get(fname) == value:
             return

@@ -383,6 +383,7 @@ def _rollups(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
     for op in reversed(gen.plan.objects):
         table = quote(op.obj.name)
         pending: list[RollupStep] = []  # consecutive roll-ups, which a writer may run together
+        blanks: list[tuple[str, str, str]] = []  # (field, child, via) of blank_when_none roll-ups
         for f in op.post:
             src = f.source
             if isinstance(src, m.Rollup):
@@ -399,21 +400,43 @@ def _rollups(conn: Connection, gen: OrgGenerator, writer: Writer) -> None:
                     if src.op == "sum" and f.decimals is not None:
                         # Sums of floats drift (159012.71000000002); money is kept to its cents.
                         agg = writer.round_sql(agg, f.decimals)
-                    if src.blank_when_none:
-                        agg = f"CASE WHEN {count} = 0 THEN NULL ELSE {agg} END"
                     return agg
 
                 pending.append(
                     RollupStep(f.name, src.child, src.via, aggregate, cond, tuple(params))
                 )
+                if src.blank_when_none:
+                    blanks.append((f.name, src.child, src.via))
             elif isinstance(src, m.Expr):
-                writer.rollups(conn, op.obj.name, pending)
-                pending = []
+                _flush_rollups(conn, writer, op.obj.name, pending, blanks)
                 value = expr_sql(src.tree)
                 if src.decimals >= 0:
                     value = writer.round_sql(value, src.decimals)
                 writer.execute(conn, f"UPDATE {table} SET {quote(f.name)} = {value}")
-        writer.rollups(conn, op.obj.name, pending)
+        _flush_rollups(conn, writer, op.obj.name, pending, blanks)
+
+
+def _flush_rollups(
+    conn: Connection,
+    writer: Writer,
+    obj: str,
+    pending: list[RollupStep],
+    blanks: list[tuple[str, str, str]],
+) -> None:
+    """Runs the pending roll-ups of ``obj``, then empties the ``blank_when_none`` ones of parents
+    that no child points at through the lookup; clears both lists."""
+    writer.rollups(conn, obj, pending)
+    table = quote(obj)
+    # Such a parent is not the kind the roll-up is for (a carrier ships nothing): empty, not 0.
+    # One with children, none of them matching, keeps its 0.
+    for name, child, via in blanks:
+        writer.execute(
+            conn,
+            f"UPDATE {table} SET {quote(name)} = NULL WHERE NOT EXISTS (SELECT 1 FROM "
+            f"{quote(child)} c WHERE c.{quote(via)} = {table}.{quote('Id')})",
+        )
+    pending.clear()
+    blanks.clear()
 
 
 def gen_offset_date(gen: OrgGenerator) -> Callable[[str], Any]:

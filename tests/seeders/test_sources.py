@@ -165,6 +165,7 @@ objects:
       Shipped: {type: number, rollup: {child: Load, via: ShipperId, op: count, blank_when_none: true}}
       Weight: {type: number, rollup: {child: Load, via: ShipperId, op: sum, of: Tons, blank_when_none: true}}
       Hauled: {type: number, rollup: {child: Load, via: CarrierId, op: count}}
+      Heavy: {type: number, rollup: {child: Load, via: ShipperId, op: count, where: {Tons: {gt: 15}}, blank_when_none: true}}
   Load:
     parent: {field: ShipperId, object: Site, where: {Kind: Shipper}, per_parent: {min: 0, max: 4}}
     fields:
@@ -179,21 +180,24 @@ def test_a_rollup_blank_when_none_leaves_parents_without_children_empty(
     write_template: Callable[..., Path], build: Callable[..., Any], query: Any, tmp_path: Path
 ) -> None:
     """Carriers ship nothing: their "shipped" count and weight stay empty, not 0, while shippers
-    get their counts and a plain count ("hauled") still gives carriers and shippers 0."""
+    get their counts, a shipper whose loads are all light has 0 heavy ones (not empty), and a
+    plain count ("hauled") still gives carriers and shippers 0."""
     tpl = load_template(write_template(HUB, name="hub"))
     out = tmp_path / "hub.demoorg"
     build(out, tpl=tpl, size=200, force=True)
     rows = query(
         out,
-        "SELECT s.Kind, s.Shipped, s.Weight, s.Hauled, "
+        "SELECT s.Kind, s.Shipped, s.Weight, s.Hauled, s.Heavy, "
         "(SELECT COUNT(*) FROM Load l WHERE l.ShipperId = s.Id), "
         "(SELECT SUM(Tons) FROM Load l WHERE l.ShipperId = s.Id), "
-        "(SELECT COUNT(*) FROM Load l WHERE l.CarrierId = s.Id) FROM Site s",
+        "(SELECT COUNT(*) FROM Load l WHERE l.CarrierId = s.Id), "
+        "(SELECT COUNT(*) FROM Load l WHERE l.ShipperId = s.Id AND l.Tons > 15) FROM Site s",
     )
     assert {kind for kind, *_ in rows} == {"Shipper", "Carrier"}
-    for kind, shipped, weight, hauled, n, tons, n_hauled in rows:
+    for kind, shipped, weight, hauled, heavy, n, tons, n_hauled, n_heavy in rows:
         if n == 0:
-            assert (shipped, weight) == (None, None), kind
+            assert (shipped, weight, heavy) == (None, None, None), kind
         else:
-            assert (shipped, weight) == (n, pytest.approx(tons)), kind
+            assert (shipped, weight, heavy) == (n, pytest.approx(tons), n_heavy), kind
         assert hauled == n_hauled
+    assert any(n and not n_heavy for *_, n, _, _, n_heavy in rows), "a shipper with 0 heavy loads"
