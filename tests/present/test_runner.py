@@ -551,3 +551,48 @@ def test_a_won_deal_counts_on_its_campaign(
     assert after == expected()
     runner.back()
     assert campaign_totals() == before
+
+
+def test_a_delivery_moves_its_shippers_counts_and_on_time_rate(
+    templates: dict[str, m.TemplateDef],
+    session: Callable[..., PresentSession],
+    clock: Callable[[], float],
+) -> None:
+    """A shipment delivered on time during the demo counts on its shipper (delivered, on time,
+    and the rate computed from both), as the build counts them; Back restores the three."""
+    story = inline_story(
+        templates["transportation"],
+        """\
+        - title: Deliver
+          say: S
+          budget: 60s
+          show: {dashboard: freight-ops}
+          do:
+            - update: {object: Shipment__c, where: {Status__c: In Transit}}
+              set: {Status__c: Delivered, OnTime__c: true}
+        """,
+    )
+    s = session("transportation")
+    runner = StoryRunner(s, story, clock)
+    sql = (
+        'SELECT a."Id", a."ShipmentsDelivered__c", a."OnTimeDeliveries__c", a."OnTimeRate__c", '
+        '(SELECT COUNT(*) FROM "Shipment__c" x WHERE x."Shipper__c" = a."Id" '
+        "AND x.\"Status__c\" = 'Delivered'), "
+        '(SELECT COUNT(*) FROM "Shipment__c" x WHERE x."Shipper__c" = a."Id" AND x."OnTime__c" = 1) '
+        'FROM "Account" a WHERE a."Id" IN (SELECT "Shipper__c" FROM "Shipment__c" WHERE "Id" = ?)'
+    )
+    with s.org.engine.connect() as conn:
+        rid = conn.exec_driver_sql(
+            'SELECT "Id" FROM "Shipment__c" WHERE "Status__c" = \'In Transit\' ORDER BY "Id" LIMIT 1'
+        ).scalar_one()
+        before = conn.exec_driver_sql(sql, (rid,)).one()
+    runner.next()
+    with s.org.engine.connect() as conn:
+        _, delivered, on_time, rate, n_delivered, n_on_time = conn.exec_driver_sql(
+            sql, (rid,)
+        ).one()
+    assert (delivered, on_time) == (n_delivered, n_on_time) == (before[4] + 1, before[5] + 1)
+    assert rate == pytest.approx(round(on_time * 100 / delivered, 1))
+    runner.back()
+    with s.org.engine.connect() as conn:
+        assert conn.exec_driver_sql(sql, (rid,)).one() == before
