@@ -2090,6 +2090,15 @@ ON_TIME_RATE = (0.88, 0.98)
 _VIN_FIELDS = ("VehicleIdentificationNumber", "VIN", "Vin", "VIN__c", "Vin__c")
 
 
+def _vin_fields(a: Audit, obj: str) -> list[str]:
+    """The text fields of ``obj`` that hold a VIN."""
+    return [
+        f["name"]
+        for f in a.fields(obj, "text")
+        if f["name"] in _VIN_FIELDS or core_name(f["name"]) in _VIN_FIELDS
+    ]
+
+
 @rule(
     "transport.vin-check-digits",
     "Every VIN has 17 characters without I, O or Q and a valid check digit (position 9).",
@@ -2097,12 +2106,7 @@ _VIN_FIELDS = ("VehicleIdentificationNumber", "VIN", "Vin", "VIN__c", "Vin__c")
 )
 def vin_check_digits(a: Audit) -> Figure:
     """VIN check digit per ISO 3779 / 49 CFR 565 (Automotive Cloud Vehicle, DATAMODEL.md §5)."""
-    fields = [
-        (obj, f["name"])
-        for obj in a.objects
-        for f in a.fields(obj, "text")
-        if f["name"] in _VIN_FIELDS or core_name(f["name"]) in _VIN_FIELDS
-    ]
+    fields = [(obj, name) for obj in a.objects for name in _vin_fields(a, obj)]
     if not fields:
         raise Skip("no VIN fields")
     problems = []
@@ -2131,11 +2135,7 @@ def vin_maker(a: Audit) -> Figure:
     problems = []
     for obj in a.objects:
         make = next((m for m in ("Make__c", "Make") if a.has(obj, m)), None)
-        vins = [
-            f["name"]
-            for f in a.fields(obj, "text")
-            if f["name"] in _VIN_FIELDS or core_name(f["name"]) in _VIN_FIELDS
-        ]
+        vins = _vin_fields(a, obj)
         if make is None or not vins:
             continue
         for fld in vins:

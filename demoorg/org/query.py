@@ -1032,8 +1032,7 @@ class OrgReader:
         if path == RECORD_TYPE or col.field.name == "RecordTypeId":
             return None  # grouped by the record type's label, which conditions do not name
         if col.type == "lookup":
-            _, f = self.final_field(data.object, path)
-            names = {self._name_field(t) for t in self._targets(f)}
+            names = {self._name_field(t) for t in self._targets(col.field)}
             if len(names) != 1:
                 return None
             return (*data.where, (f"{path}.{names.pop()}", "eq", key))

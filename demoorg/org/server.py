@@ -19,7 +19,6 @@ locations always show the URL without it.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from demoorg.errors import OrgError
 from demoorg.seeders.schema import META_TABLE, quote
-from demoorg.seeders.writers import PG_TEMP_PREFIX, PgTarget, schema_kind
+from demoorg.seeders.writers import PG_TEMP_PREFIX, PgTarget, qmark_to_format, schema_kind
 
 #: Private schemas of presentations in progress (working copies, see
 #: :mod:`demoorg.present.servercopy`). Like a build's temporary schemas they are not orgs to list.
@@ -84,28 +83,6 @@ def server_engine(target: PgTarget, *, schema: str | None = None, readonly: bool
     )
     event.listen(engine, "connect", _adapt_values)
     return engine
-
-
-_QMARK_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
-
-
-def qmark_to_format(statement: str) -> str:
-    """An SQLite-style statement (``?`` placeholders) in psycopg's style (``%s``, literal ``%%``).
-
-    Quoted strings and identifiers are kept as they are, apart from doubling their ``%``: psycopg
-    reads ``%`` everywhere in a statement that has parameters. A statement without a ``?``
-    placeholder is taken to be in psycopg's style already and returned as it is.
-    """
-    if not any(mo.group(0) == "?" for mo in _QMARK_TOKENS.finditer(statement)):
-        return statement
-
-    def swap(mo: re.Match[str]) -> str:
-        token = mo.group(0)
-        if token == "?":
-            return "%s"
-        return token.replace("%", "%%")
-
-    return _QMARK_TOKENS.sub(swap, statement)
 
 
 def _translate_placeholders(

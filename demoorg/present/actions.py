@@ -73,6 +73,13 @@ class ActionRecord:
         return Changes(frozenset(o for o, _, _ in self.rows), frozenset(i for _, i, _ in self.rows))
 
 
+def read_row(conn: Any, obj: str, rid: str) -> dict[str, Any] | None:
+    """One record's whole row by column name, or None when it is not in the org."""
+    res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
+    row = res.first()
+    return None if row is None else dict(zip(res.keys(), row, strict=True))
+
+
 class _Recorder:
     """Snapshots each row before its first change within one action."""
 
@@ -84,12 +91,11 @@ class _Recorder:
     def before_change(self, obj: str, rid: str) -> None:
         if (obj, rid) in self._seen:
             return
-        res = self.conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
-        row = res.first()
+        row = read_row(self.conn, obj, rid)
         if row is None:
             raise PresentError(f"{obj} {rid} is not in the org (expected an existing record)")
         self._seen.add((obj, rid))
-        self.record.rows.append((obj, rid, dict(zip(res.keys(), row, strict=True))))
+        self.record.rows.append((obj, rid, row))
 
     def inserted(self, obj: str, rid: str) -> None:
         self._seen.add((obj, rid))
@@ -395,8 +401,7 @@ class LiveData:
 
     def _do_convert(self, conn: Any, rec: _Recorder, action: Action) -> None:
         _, lead_id = self.resolve(conn, action.record)  # type: ignore[arg-type]
-        res = conn.exec_driver_sql(f"SELECT * FROM {quote('Lead')} {BY_ID}", (lead_id,))
-        lead = dict(zip(res.keys(), res.first() or (), strict=False))
+        lead = read_row(conn, "Lead", lead_id)
         if not lead:
             raise PresentError(f"Lead {lead_id} is not in the org")
         if lead.get("IsConverted"):
@@ -540,8 +545,7 @@ class LiveData:
         if not values:
             return
         rec.before_change(obj, rid)
-        res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
-        current = dict(zip(res.keys(), res.first() or (), strict=False))
+        current = read_row(conn, obj, rid) or {}
         merged = {**current, **values}
         derived = self._mapped(obj, merged, set(values))
         sets = {**values, **{k: v for k, v in derived.items() if k not in values}}
@@ -566,8 +570,7 @@ class LiveData:
         """
         if obj not in self.rollups:
             return
-        res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
-        now = dict(zip(res.keys(), res.first() or (), strict=False))
+        now = read_row(conn, obj, rid) or {}
         for parent, fname, src in self.rollups[obj]:
             clauses = [tuple(c) for c in (src.get("where") or {}).get("clauses") or ()]
             if any("." in c[0] for c in clauses):
@@ -611,7 +614,7 @@ class LiveData:
             ).first()
         ):
             value = None  # as the build leaves it: no child at all through the lookup
-        before = self._read_row(conn, parent, pid)
+        before = read_row(conn, parent, pid)
         if before is None or before.get(fname) == value:
             return
         rec.before_change(parent, pid)
@@ -621,11 +624,6 @@ class LiveData:
         )
         self._recompute_exprs(conn, parent, pid, {fname})
         self._roll_up(conn, rec, parent, pid, before)
-
-    def _read_row(self, conn: Any, obj: str, rid: str) -> dict[str, Any] | None:
-        res = conn.exec_driver_sql(f"SELECT * FROM {quote(obj)} {BY_ID}", (rid,))
-        row = res.first()
-        return None if row is None else dict(zip(res.keys(), row, strict=True))
 
     def _owner_from_links(self, conn: Any, obj: str, row: dict[str, Any]) -> Any:
         """The owner of the first looked-up record that has one (a task takes its contact's)."""

@@ -203,6 +203,28 @@ class RollupStep:
     params: tuple[Any, ...]
 
 
+_QMARK_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
+
+
+def qmark_to_format(statement: str) -> str:
+    """An SQLite-style statement (``?`` placeholders) in psycopg's style (``%s``, literal ``%%``).
+
+    Quoted strings and identifiers are kept as they are, apart from doubling their ``%``: psycopg
+    reads ``%`` everywhere in a statement that has parameters. A statement without a ``?``
+    placeholder is taken to be in psycopg's style already and returned as it is.
+    """
+    if not any(mo.group(0) == "?" for mo in _QMARK_TOKENS.finditer(statement)):
+        return statement
+
+    def swap(mo: re.Match[str]) -> str:
+        token = mo.group(0)
+        if token == "?":
+            return "%s"
+        return token.replace("%", "%%")
+
+    return _QMARK_TOKENS.sub(swap, statement)
+
+
 class Writer:
     """What differs between databases while an org is written; the SQLite behaviour by default.
 
@@ -356,9 +378,8 @@ class PostgresWriter(Writer):
         self._md: MetaData | None = None
         self._integer_columns: dict[str, list[int]] = {}
 
-    # placeholders: the build's SQL has no literal % and no ? inside identifiers or strings.
     def sql(self, statement: str) -> str:
-        return statement.replace("%", "%%").replace("?", "%s")
+        return qmark_to_format(statement)
 
     def begin(self, conn: Connection) -> str:
         """Creates this build's temporary schema and makes it the transaction's search path."""

@@ -90,13 +90,18 @@ class ShortcutsDialog(QDialog):
         )
 
 
+def server_place(target: PgTarget) -> str:
+    """A server org as people say it: ``northwind_medical on demo-db/demos``."""
+    return f"{target.name} on {target.url.host or 'localhost'}/{target.url.database or ''}"
+
+
 def problem_text(exc: BaseException, location: str | None) -> str:
     """One line for an error met while reading an org: what failed and what to do."""
     if isinstance(exc, DBAPIError):
         where = location or "the org"
         target = parse_target(where) if "://" in where else None
-        if isinstance(target, PgTarget):  # "northwind_medical on demo-db/demos", as recent orgs say
-            where = f"{target.name} on {target.url.host or 'localhost'}/{target.url.database or ''}"
+        if isinstance(target, PgTarget):
+            where = server_place(target)
         return (
             f"{where} cannot be read: {reason(exc)}. Check the connection, then reopen the org "
             "from the start page."
@@ -373,7 +378,7 @@ class MainWindow(QMainWindow):
         target = parse_target(org.location) if "://" in org.location else None
         if isinstance(target, PgTarget):
             path = str(target)
-            where = f"{target.name} on {target.url.host or 'localhost'}/{target.url.database or ''}"
+            where = server_place(target)
         else:
             where = Path(path).name
         detail = (

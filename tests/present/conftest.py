@@ -6,15 +6,13 @@ and presented 17 days later, so fresh dates move everything by 17 days.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from datetime import date
 from pathlib import Path
 
 import pytest
+from org_checks import file_hash, table_hashes
 
 from demoorg.content import model as m
 from demoorg.content.paths import BUILTIN_INDUSTRIES
@@ -108,28 +106,6 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-def table_hashes(path: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """A content hash of every table (all rows, ordered), by table name."""
-    out = {}
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        tables = [
-            r[0]
-            for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
-        ]
-        for t in tables:
-            if t in skip:
-                continue
-            h = hashlib.sha256()
-            for row in con.execute(f'SELECT * FROM "{t}" ORDER BY 1'):
-                h.update(repr(row).encode())
-            out[t] = h.hexdigest()
-    return out
-
-
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="session")

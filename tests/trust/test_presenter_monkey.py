@@ -20,7 +20,6 @@ A failure names the seed, the story and the event index with the last events; re
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import shutil
@@ -34,17 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from org_checks import build_story_orgs, table_hashes
 from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QTimer, QtMsgType
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from demoorg.content.releases import parse_release
-from demoorg.content.template import load_template
 from demoorg.present import RehearsalLog
 from demoorg.present.rehearsal import FEEDBACK_TABLE, RUNS_TABLE
-from demoorg.seeders.build import build_org
-from demoorg.seeders.plan import BuildParams, Prospect
 from demoorg.ui.actions import shortcuts_for
 from demoorg.ui.presenter import PRESENTER_ACTIONS, Presenter, run_presenter
 
@@ -111,24 +107,6 @@ def presenter_keys() -> list[tuple[Qt.Key, Qt.KeyboardModifier, str]]:
     return keys
 
 
-def table_hashes(path: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """A content hash of every table (all rows, ordered), by table name (as in tests/present)."""
-    out = {}
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        tables = [
-            r[0]
-            for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
-        ]
-        for t in tables:
-            if t in skip:
-                continue
-            h = hashlib.sha256()
-            for row in con.execute(f'SELECT * FROM "{t}" ORDER BY 1'):
-                h.update(repr(row).encode())
-            out[t] = h.hexdigest()
-    return out
-
-
 def log_counts(path: Path) -> dict[str, int]:
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
         have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -141,22 +119,7 @@ def log_counts(path: Path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def industry_orgs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One small org per industry that has stories (built once; copied before presenting)."""
-    folder = tmp_path_factory.mktemp("monkey-orgs")
-    out = {}
-    for industry in sorted({p.parent.parent.name for p in STORIES}):
-        tpl = load_template(industry)
-        params = BuildParams(
-            industry=tpl.industry,
-            seed=3,
-            size=600,
-            size_name="600",
-            locale="en_US",
-            as_of=AS_OF,
-            release=parse_release("Winter '27"),
-            prospect=Prospect("Acme Health"),
-        )
-        out[industry] = build_org(tpl, params, folder / f"{industry}.demoorg").path
-    return out
+    return build_story_orgs(tmp_path_factory.mktemp("monkey-orgs"), 600)
 
 
 class HookCatcher:

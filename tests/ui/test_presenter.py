@@ -8,22 +8,16 @@ rehearsal report exports a PDF.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from datetime import date
 from pathlib import Path
 
 import pytest
+from org_checks import build_story_orgs, table_hashes
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from demoorg.content.releases import parse_release
-from demoorg.content.template import load_template
-from demoorg.seeders.build import build_org
-from demoorg.seeders.plan import BuildParams, Prospect
 from demoorg.ui.presenter import Presenter, clock_text, run_presenter, timer_state
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,32 +38,7 @@ class FakeClock:
 @pytest.fixture(scope="session")
 def industry_orgs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One small org per industry that has stories (built once; copied before writing)."""
-    folder = tmp_path_factory.mktemp("presenter-orgs")
-    out = {}
-    for industry in sorted({p.parent.parent.name for p in STORIES}):
-        tpl = load_template(industry)
-        params = BuildParams(
-            industry=tpl.industry,
-            seed=3,
-            size=1200,
-            size_name="1200",
-            locale="en_US",
-            as_of=AS_OF,
-            release=parse_release("Winter '27"),
-            prospect=Prospect("Acme Health"),
-        )
-        out[industry] = build_org(tpl, params, folder / f"{industry}.demoorg").path
-    return out
-
-
-def table_hashes(path: Path) -> dict[str, str]:
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        out = {}
-        for t in tables:
-            rows = sorted(repr(r) for r in con.execute(f'SELECT * FROM "{t}"'))
-            out[t] = hashlib.sha1("\n".join(rows).encode()).hexdigest()
-        return out
+    return build_story_orgs(tmp_path_factory.mktemp("presenter-orgs"), 1200)
 
 
 @pytest.fixture
